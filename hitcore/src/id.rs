@@ -1,0 +1,47 @@
+//! Identifier newtypes. Ids cross crate boundaries as these types, never as
+//! bare integers, so a person id cannot be passed where a group id belongs.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = std::num::ParseIntError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.parse().map($name)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// The database id of a group.
+    GroupId
+);
+id_type!(
+    /// The database id of a person.
+    PersonId
+);
+id_type!(
+    /// The database id of a role (one person's membership in one group).
+    RoleId
+);
+id_type!(
+    /// The database id of an additional email or phone number.
+    ContactId
+);

@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+
+pub mod ability;
+pub mod auth;
+pub mod group;
+pub mod id;
+pub mod org;
+pub mod permission;
+pub mod person;
+pub mod role;
+pub mod store;
+pub mod validate;
+
+pub use id::{ContactId, GroupId, PersonId, RoleId};
+pub use org::Organisation;
+pub use permission::Permission;

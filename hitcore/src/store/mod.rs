@@ -1,0 +1,301 @@
+//! The repository traits the web tier and the workers talk to, one per
+//! aggregate, gathered under [`Store`]; and [`StoreError`].
+//!
+//! Implementations live in submodules behind cargo features (`sqlite`
+//! today). They execute what the domain modules decide; a rule that can be
+//! stated without the database belongs in the domain module, not here.
+//! Every mutating method takes a [`Permit`], so no caller reaches it without
+//! having asked [`crate::ability`].
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::ability::{
+    ArchiveGroup, CreateGroup, CreatePerson, CreateRole, DestroyGroup, DestroyRole, MoveGroup,
+    Permit, SetPassword, UpdateEmail, UpdateGroup, UpdatePerson, UpdateRole,
+};
+use crate::group::{Group, GroupPatch, NewGroup};
+use crate::id::{ContactId, GroupId, PersonId, RoleId};
+use crate::person::{AdditionalEmail, ContactInput, Person, PersonPatch, PhoneNumber};
+use crate::role::{NewRole, RemoveOutcome, Role, RolePatch};
+
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+/// What can go wrong in a store call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The record does not exist (or is deleted where that matters).
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the change; `field` names the column.
+    #[error("{field} is already taken")]
+    Conflict { field: String },
+    /// The change breaks a domain rule the store enforces atomically.
+    #[error("refused: {0}")]
+    Rule(String),
+    /// The database failed; the driver's error is the source.
+    #[error("database error")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Which groups a people list covers (hitobito's `range`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupScope {
+    /// Roles in this group only.
+    Group(GroupId),
+    /// Roles in any group of this group's layer.
+    Layer(GroupId),
+    /// Roles in this group's whole subtree.
+    Deep(GroupId),
+}
+
+/// Which role holders a viewer may see in a list (section 4.4); decided by
+/// [`crate::ability::people_list`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListFilter {
+    /// Every holder of the listed roles.
+    All,
+    /// Only holders of these role types (those visible from above).
+    RoleTypes(Vec<String>),
+    /// Only people whose contact data is visible.
+    ContactDataOnly,
+}
+
+/// A people-list query: the groups, who may be seen, optional filters, a page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeopleQuery {
+    pub scope: GroupScope,
+    pub filter: ListFilter,
+    /// Only roles of these types count (e.g. the member kinds by default).
+    pub role_types: Option<Vec<String>>,
+    /// Matches first name, last name, nickname, company name, email or town
+    /// by prefix of a word, ignoring case.
+    pub text: Option<String>,
+    /// Roles active on this day count.
+    pub today: NaiveDate,
+    /// 1-based page number.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// One page of results and the total over all pages.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl<T> Page<T> {
+    /// The number of pages, at least one.
+    pub fn pages(&self) -> u32 {
+        let per = u64::from(self.per_page.max(1));
+        u32::try_from(self.total.div_ceil(per).max(1)).unwrap_or(u32::MAX)
+    }
+}
+
+/// A person in a list, with their roles in the listed groups.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ListedPerson {
+    pub person: Person,
+    pub roles: Vec<Role>,
+}
+
+/// Login data of a person (never part of [`Person`], so it is never
+/// rendered or exported by accident).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Login {
+    pub person_id: PersonId,
+    /// The PHC string of an argon2id hash; none until a password is set.
+    pub password_hash: Option<String>,
+    pub failed_attempts: u32,
+    pub locked_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login")
+            .field("person_id", &self.person_id)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "<redacted>"),
+            )
+            .field("failed_attempts", &self.failed_attempts)
+            .field("locked_at", &self.locked_at)
+            .finish()
+    }
+}
+
+/// A browser session, found by the hash of its cookie token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub person_id: PersonId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Reading and changing the group tree.
+pub trait GroupRepo {
+    /// The group with this id, deleted or not.
+    fn group(&self, id: GroupId) -> Result<Option<Group>, StoreError>;
+    /// Every group, deleted ones included; small enough to load whole.
+    fn all_groups(&self) -> Result<Vec<Group>, StoreError>;
+    /// Inserts a plan from [`crate::group::plan_create`] (or `plan_root`)
+    /// in one transaction; returns the groups in plan order.
+    fn create_groups(
+        &self,
+        permit: &Permit<CreateGroup>,
+        plan: &[NewGroup],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Group>, StoreError>;
+    /// Saves validated fields.
+    fn update_group(
+        &self,
+        permit: &Permit<UpdateGroup>,
+        patch: &GroupPatch,
+        now: DateTime<Utc>,
+    ) -> Result<Group, StoreError>;
+    /// Moves a group and its subtree below a new parent, rewriting paths and
+    /// the layer of every descendant that shared the old layer.
+    fn move_group(
+        &self,
+        permit: &Permit<MoveGroup>,
+        now: DateTime<Utc>,
+    ) -> Result<Group, StoreError>;
+    /// Soft-deletes a group without subgroups; its roles are removed with
+    /// the role-remove semantics (young ones deleted, older ones ended).
+    fn delete_group(
+        &self,
+        permit: &Permit<DestroyGroup>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Archives a group: future roles deleted, the rest stamped archived.
+    fn archive_group(
+        &self,
+        permit: &Permit<ArchiveGroup>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The number of non-deleted subgroups of a group.
+    fn child_count(&self, id: GroupId) -> Result<u64, StoreError>;
+}
+
+/// Reading and changing people and their contact accounts.
+pub trait PersonRepo {
+    /// The person with this id.
+    fn person(&self, id: PersonId) -> Result<Option<Person>, StoreError>;
+    /// The people with these ids, in no particular order.
+    fn people(&self, ids: &[PersonId]) -> Result<Vec<Person>, StoreError>;
+    /// The person with this email, compared case-insensitively.
+    fn person_by_email(&self, email: &str) -> Result<Option<Person>, StoreError>;
+    /// One page of a group's people list (two or three queries, never one
+    /// per person).
+    fn people_list(&self, query: &PeopleQuery) -> Result<Page<ListedPerson>, StoreError>;
+    /// Creates a person together with their first role, atomically.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] with field `email` when the email is taken.
+    fn create_person(
+        &self,
+        permit: &Permit<CreatePerson>,
+        patch: &PersonPatch,
+        role: &NewRole,
+        now: DateTime<Utc>,
+    ) -> Result<(Person, Role), StoreError>;
+    /// Saves validated fields. The email changes only when `email` is given.
+    fn update_person(
+        &self,
+        permit: &Permit<UpdatePerson>,
+        email: Option<&Permit<UpdateEmail>>,
+        patch: &PersonPatch,
+        now: DateTime<Utc>,
+    ) -> Result<Person, StoreError>;
+    /// The additional emails of a person.
+    fn additional_emails(&self, id: PersonId) -> Result<Vec<AdditionalEmail>, StoreError>;
+    /// The phone numbers of a person.
+    fn phone_numbers(&self, id: PersonId) -> Result<Vec<PhoneNumber>, StoreError>;
+    /// Adds a validated additional email.
+    fn add_additional_email(
+        &self,
+        permit: &Permit<UpdatePerson>,
+        input: &ContactInput,
+    ) -> Result<AdditionalEmail, StoreError>;
+    /// Adds a validated phone number.
+    fn add_phone_number(
+        &self,
+        permit: &Permit<UpdatePerson>,
+        input: &ContactInput,
+    ) -> Result<PhoneNumber, StoreError>;
+    /// Removes an additional email or phone number of the permitted person.
+    fn remove_contact(
+        &self,
+        permit: &Permit<UpdatePerson>,
+        id: ContactId,
+    ) -> Result<(), StoreError>;
+    /// The number of people stored.
+    fn person_count(&self) -> Result<u64, StoreError>;
+}
+
+/// Reading and changing roles. Each change also refreshes the person's
+/// primary group and contact-data visibility in the same transaction.
+pub trait RoleRepo {
+    /// The role with this id.
+    fn role(&self, id: RoleId) -> Result<Option<Role>, StoreError>;
+    /// All roles of a person that are not archived: ended, active and future.
+    fn roles_of_person(&self, id: PersonId) -> Result<Vec<Role>, StoreError>;
+    /// The same for many people in one query.
+    fn roles_of_people(&self, ids: &[PersonId]) -> Result<Vec<Role>, StoreError>;
+    /// Adds a validated role.
+    fn create_role(
+        &self,
+        permit: &Permit<CreateRole>,
+        role: &NewRole,
+        now: DateTime<Utc>,
+    ) -> Result<Role, StoreError>;
+    /// Saves a validated label and dates.
+    fn update_role(
+        &self,
+        permit: &Permit<UpdateRole>,
+        patch: &RolePatch,
+        now: DateTime<Utc>,
+    ) -> Result<Role, StoreError>;
+    /// Removes a role per [`crate::role::remove_outcome`] and says what it did.
+    fn remove_role(
+        &self,
+        permit: &Permit<DestroyRole>,
+        now: DateTime<Utc>,
+    ) -> Result<RemoveOutcome, StoreError>;
+}
+
+/// Logins and browser sessions.
+pub trait AuthRepo {
+    /// The login data of the person with this email (case-insensitive).
+    fn login_by_email(&self, email: &str) -> Result<Option<Login>, StoreError>;
+    /// Counts a failed login; the fifth in a row locks the account.
+    fn record_failed_login(&self, id: PersonId, now: DateTime<Utc>) -> Result<Login, StoreError>;
+    /// Clears the failed-login count and any lock after a good login.
+    fn record_good_login(&self, id: PersonId, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Stores a new argon2id hash (a PHC string).
+    fn set_password_hash(
+        &self,
+        permit: &Permit<SetPassword>,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Stores a session under the SHA-256 hash of its cookie token.
+    fn create_session(&self, token_hash: &str, session: &Session) -> Result<(), StoreError>;
+    /// The unexpired session with this token hash.
+    fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>, StoreError>;
+    /// Ends a session (logout).
+    fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// Removes expired sessions and says how many.
+    fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+/// Everything a process needs from the database.
+pub trait Store: GroupRepo + PersonRepo + RoleRepo + AuthRepo + Send + Sync {}
+
+impl<T: GroupRepo + PersonRepo + RoleRepo + AuthRepo + Send + Sync> Store for T {}

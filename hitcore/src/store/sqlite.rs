@@ -1,0 +1,1 @@
+//! The SQLite store (rusqlite + r2d2, WAL mode).
