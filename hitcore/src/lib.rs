@@ -8,6 +8,7 @@ pub mod org;
 pub mod permission;
 pub mod person;
 pub mod role;
+pub mod seed;
 pub mod store;
 pub mod validate;
 

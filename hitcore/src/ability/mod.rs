@@ -105,6 +105,9 @@ pub enum Refusal {
     RestrictedRole,
     /// Nobody may do this to themselves (e.g. destroy themselves).
     NotOnSelf,
+    /// The role cannot be terminated: its type is not terminatable, or it
+    /// is already terminated, archived, ended or not yet started.
+    NotTerminatable,
 }
 
 /// The outcome of a permission question.
@@ -147,6 +150,7 @@ impl fmt::Display for Decision {
                     Refusal::GroupInactive => "the group is deleted or archived",
                     Refusal::RestrictedRole => "restricted role types are managed elsewhere",
                     Refusal::NotOnSelf => "not allowed on oneself",
+                    Refusal::NotTerminatable => "this role cannot be terminated",
                 }
             ),
         }

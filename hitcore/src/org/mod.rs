@@ -166,8 +166,10 @@ impl Organisation {
     ///
     /// # Errors
     /// An [`OrgError`] naming the file and line for an unreadable file, bad
-    /// TOML, a duplicate key, an unknown permission, group type, role type or
-    /// event type, or a default child that is not an allowed child.
+    /// TOML, a duplicate key, an unknown permission, group type, role type,
+    /// role kind or event type, a default child that is not an allowed
+    /// child, a type the root cannot reach, or a cycle among default
+    /// children.
     pub fn from_file(path: &Path) -> Result<Organisation, OrgError> {
         let name = path.display().to_string();
         let src = std::fs::read_to_string(path).map_err(|e| OrgError {
@@ -202,7 +204,8 @@ impl Organisation {
         &self.group_types
     }
 
-    /// All role types, in the order of their group types.
+    /// All role types, in the order of their group types (declaration
+    /// order within one type), the global role types last.
     pub fn role_types(&self) -> &[RoleType] {
         &self.role_types
     }
@@ -377,6 +380,7 @@ impl Builder<'_> {
         self.check_unique_roles(&raw, &role_types)?;
         let group_types = self.sort_from_root(&raw, root, group_types)?;
         self.check_default_children_acyclic(&raw, &group_types)?;
+        sort_roles_by_group_order(&mut role_types, &group_types);
 
         let group_index = group_types
             .iter()
@@ -414,10 +418,15 @@ impl Builder<'_> {
         global_roles: &[RoleType],
     ) -> Result<(GroupType, Vec<RoleType>), OrgError> {
         let name = key.get_ref();
-        for child in g.children.iter().chain(&g.default_children) {
+        let named = g
+            .children
+            .iter()
+            .map(|c| (c, "child type"))
+            .chain(g.default_children.iter().map(|c| (c, "default child type")));
+        for (child, what) in named {
             if !known.contains(child.get_ref().as_str()) {
                 let msg = format!(
-                    "group type `{name}` names unknown child type `{}`",
+                    "group type `{name}` names unknown {what} `{}`",
                     child.get_ref()
                 );
                 return self.err(child.span(), msg);
@@ -611,27 +620,68 @@ impl Builder<'_> {
     }
 
     /// Default children are created recursively, so a cycle among them would
-    /// never end.
+    /// never end. A depth-first walk from each type, the root first, finds
+    /// one and names the entry that closes it.
     fn check_default_children_acyclic(
         &self,
         raw: &RawFile,
         types: &[GroupType],
     ) -> Result<(), OrgError> {
-        let by_key: HashMap<&str, &GroupType> = types.iter().map(|g| (g.key.as_str(), g)).collect();
-        for (key, _) in &raw.group_types {
-            let mut stack = vec![(key.get_ref().as_str(), 0usize)];
-            while let Some((k, depth)) = stack.pop() {
-                if depth > types.len() {
-                    let msg = format!("default children of `{}` form a cycle", key.get_ref());
-                    return self.err(key.span(), msg);
-                }
-                if let Some(g) = by_key.get(k) {
-                    stack.extend(g.default_children.iter().map(|c| (c.as_str(), depth + 1)));
-                }
+        let defaults: HashMap<&str, &[Spanned<String>]> = raw
+            .group_types
+            .iter()
+            .map(|(k, g)| (k.get_ref().as_str(), g.default_children.as_slice()))
+            .collect();
+        let mut done = HashSet::new();
+        for g in types {
+            if let Some((&key, _)) = defaults.get_key_value(g.key.as_str()) {
+                self.walk_defaults(&defaults, key, &mut vec![key], &mut done)?;
             }
         }
         Ok(())
     }
+
+    fn walk_defaults<'r>(
+        &self,
+        defaults: &HashMap<&'r str, &'r [Spanned<String>]>,
+        current: &'r str,
+        path: &mut Vec<&'r str>,
+        done: &mut HashSet<&'r str>,
+    ) -> Result<(), OrgError> {
+        if done.contains(current) {
+            return Ok(());
+        }
+        for child in defaults.get(current).copied().unwrap_or_default() {
+            let c = child.get_ref().as_str();
+            if let Some(start) = path.iter().position(|p| *p == c) {
+                let mut cycle = path[start..].to_vec();
+                cycle.push(c);
+                let msg = format!("default children form a cycle: {}", cycle.join(" -> "));
+                return self.err(child.span(), msg);
+            }
+            path.push(c);
+            self.walk_defaults(defaults, c, path, done)?;
+            path.pop();
+        }
+        done.insert(current);
+        Ok(())
+    }
+}
+
+/// Puts role types in the order of their group types (declaration order
+/// within one type), with the global role types last, as
+/// [`Organisation::role_types`] promises.
+fn sort_roles_by_group_order(roles: &mut [RoleType], types: &[GroupType]) {
+    let weight: HashMap<&str, usize> = types
+        .iter()
+        .map(|g| (g.key.as_str(), g.order_weight))
+        .collect();
+    roles.sort_by_key(|r| {
+        r.key
+            .split_once('.')
+            .and_then(|(g, _)| weight.get(g).copied())
+            .unwrap_or(usize::MAX)
+    });
 }
 
 fn line_of(src: &str, offset: usize) -> usize {

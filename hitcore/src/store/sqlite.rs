@@ -1,1 +1,0 @@
-//! The SQLite store (rusqlite + r2d2, WAL mode).

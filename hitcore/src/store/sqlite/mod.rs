@@ -1,0 +1,500 @@
+//! The SQLite store: rusqlite connections in an r2d2 pool, WAL mode,
+//! foreign keys on, created from the workspace's `schema.sql`.
+//!
+//! One submodule per repository trait. This module holds what they share:
+//! opening and checking the database, transactions, the mapping of driver
+//! errors to [`StoreError`] and the text forms of timestamps, dates and
+//! group paths. Every call blocks; the web tier runs them on
+//! `spawn_blocking`.
+//!
+//! SQL is parameterised throughout. The few statements assembled at run
+//! time (the people list) splice constant fragments only, never input.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::id::GroupId;
+use crate::org::Organisation;
+use crate::store::StoreError;
+
+/// The column list of `groups`, selected with the alias `g`.
+macro_rules! group_columns {
+    () => {
+        "g.id, g.parent_id, g.path, g.layer_group_id, g.type, g.name, g.short_name, \
+         g.email, g.description, g.address_care_of, g.street, g.housenumber, g.postbox, \
+         g.zip_code, g.town, g.country, g.created_at, g.updated_at, g.deleted_at, \
+         g.archived_at"
+    };
+}
+
+/// The public columns of `people` (no login data), with the alias `p`.
+macro_rules! person_columns {
+    () => {
+        "p.id, p.first_name, p.last_name, p.nickname, p.company_name, p.company, \
+         p.email, p.address_care_of, p.street, p.housenumber, p.postbox, p.zip_code, \
+         p.town, p.country, p.gender, p.birthday, p.language, p.additional_information, \
+         p.primary_group_id, p.contact_data_visible, p.created_at, p.updated_at"
+    };
+}
+
+/// The column list of `roles`, selected with the alias `r`.
+macro_rules! role_columns {
+    () => {
+        "r.id, r.person_id, r.group_id, r.type, r.label, r.start_on, r.end_on, \
+         r.archived_at, r.terminated, r.created_at, r.updated_at"
+    };
+}
+
+mod auth;
+mod groups;
+mod people;
+mod roles;
+mod rows;
+
+/// The schema this code was written for; see `schema.sql`.
+const SCHEMA: &str = include_str!("../../../../schema.sql");
+/// The highest entry of `schema_migrations` this code expects.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// How long a connection waits for another writer before it gives up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Unique index names and the field a violation of each conflicts on.
+/// Column constraints name their column in the driver's message already.
+const UNIQUE_INDEXES: [(&str, &str); 1] = [("people_email_key", "email")];
+
+/// The SQLite implementation of every repository trait.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: r2d2::Pool<SqliteConnectionManager>,
+    org: Arc<Organisation>,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("org", &self.org.name)
+            .field("connections", &self.pool.state().connections)
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (and on first use creates) the database named by a
+    /// `sqlite://path` or `sqlite:path` URL or a plain path; `:memory:`
+    /// gives a fresh in-memory database.
+    ///
+    /// # Errors
+    /// [`StoreError::Rule`] when the database was made for another schema
+    /// version, or holds tables but no `schema_migrations`;
+    /// [`StoreError::Backend`] when the file cannot be opened or created.
+    pub fn open(path_or_url: &str, org: Arc<Organisation>) -> Result<SqliteStore, StoreError> {
+        let path = database_path(path_or_url);
+        if path == ":memory:" {
+            return SqliteStore::in_memory(org);
+        }
+        // One connection first: the pool would retry a file it cannot open
+        // until its connection timeout, this fails at once with the cause.
+        configure(&mut Connection::open(path)?, true)?;
+        let manager =
+            SqliteConnectionManager::file(Path::new(path)).with_init(|c| configure(c, true));
+        let pool = r2d2::Pool::builder().max_size(8).build(manager)?;
+        SqliteStore::start(pool, org)
+    }
+
+    /// A new, empty in-memory database shared by all pooled connections of
+    /// this store (and no other), for tests and demos.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] if SQLite cannot create it.
+    pub fn in_memory(org: Arc<Organisation>) -> Result<SqliteStore, StoreError> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        // The memdb VFS shares a database between the connections of one
+        // process that open the same name starting with '/'. Unlike a
+        // shared-cache database it takes ordinary file locks, so the busy
+        // timeout applies. It lives while any connection is open, hence no
+        // idle timeout and no maximum lifetime.
+        let uri = format!("file:/hit-memory-{}-{n}?vfs=memdb", std::process::id());
+        let manager = SqliteConnectionManager::file(uri)
+            .with_flags(OpenFlags::default())
+            .with_init(|c| configure(c, false));
+        let pool = r2d2::Pool::builder()
+            .max_size(4)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .build(manager)?;
+        SqliteStore::start(pool, org)
+    }
+
+    /// The organisation definition the store derives person state with.
+    pub fn organisation(&self) -> &Organisation {
+        &self.org
+    }
+
+    fn start(
+        pool: r2d2::Pool<SqliteConnectionManager>,
+        org: Arc<Organisation>,
+    ) -> Result<SqliteStore, StoreError> {
+        let store = SqliteStore { pool, org };
+        store.write(ensure_schema)?;
+        Ok(store)
+    }
+
+    /// Runs `f` on a pooled connection outside any explicit transaction.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self.pool.get()?;
+        f(&conn)
+    }
+
+    /// Runs `f` in a read transaction, so several queries see one state.
+    fn snapshot<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` in a write transaction, committed only when `f` succeeds.
+    ///
+    /// `BEGIN IMMEDIATE` takes the write lock up front: a deferred
+    /// transaction that reads first and then writes can fail with
+    /// SQLITE_BUSY without waiting, when another writer came in between.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+/// The file path inside a database URL.
+fn database_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+/// Per-connection settings. Foreign keys and the busy timeout are not
+/// stored in the file, so every connection sets them.
+fn configure(conn: &mut Connection, is_file: bool) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // A 16 MiB page cache per connection (the default is 2 MiB) and
+    // in-memory temporary tables keep the sort of a large people list off
+    // the disk.
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+         PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;",
+    )?;
+    if is_file {
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    }
+    Ok(())
+}
+
+/// Creates the schema in an empty database and checks the version of an
+/// existing one.
+fn ensure_schema(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let tables: Vec<String> = tx
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if tables.is_empty() {
+        tx.execute_batch(SCHEMA)?;
+        tracing::info!(
+            schema.version = SCHEMA_VERSION,
+            "Created the database schema"
+        );
+        return Ok(());
+    }
+    if !tables.iter().any(|t| t == "schema_migrations") {
+        return Err(StoreError::Rule(
+            "the database holds tables but no schema_migrations; it was not created by this \
+             program"
+                .to_owned(),
+        ));
+    }
+    let found: Option<i64> =
+        tx.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
+            r.get(0)
+        })?;
+    check_version(found.unwrap_or(0))
+}
+
+fn check_version(found: i64) -> Result<(), StoreError> {
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let hint = if found > SCHEMA_VERSION {
+        "it was written by a newer version of this program; run that version"
+    } else {
+        "it is behind this program and needs its migrations"
+    };
+    Err(StoreError::Rule(format!(
+        "the database has schema version {found}, this program expects version \
+         {SCHEMA_VERSION}: {hint}"
+    )))
+}
+
+// ------------------------------------------------------------------ errors
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        match &e {
+            rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+            rusqlite::Error::SqliteFailure(f, msg)
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+            {
+                StoreError::Conflict {
+                    field: conflict_field(msg.as_deref().unwrap_or("")),
+                }
+            }
+            _ => StoreError::Backend(Box::new(e)),
+        }
+    }
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(e: r2d2::Error) -> StoreError {
+        StoreError::Backend(Box::new(e))
+    }
+}
+
+/// The field named by SQLite's unique-violation message, which is either
+/// `UNIQUE constraint failed: table.column[, table.column]` or, for an
+/// expression index, `UNIQUE constraint failed: index 'name'`.
+fn conflict_field(message: &str) -> String {
+    let detail = message.rsplit(": ").next().unwrap_or("");
+    if let Some(index) = detail.strip_prefix("index '") {
+        let index = index.trim_end_matches('\'');
+        return UNIQUE_INDEXES
+            .iter()
+            .find(|(name, _)| *name == index)
+            .map_or(index, |(_, field)| field)
+            .to_owned();
+    }
+    let first = detail.split(',').next().unwrap_or(detail).trim();
+    first.rsplit('.').next().unwrap_or(first).to_owned()
+}
+
+/// A domain rule the store refused to break.
+fn rule(e: impl fmt::Display) -> StoreError {
+    StoreError::Rule(e.to_string())
+}
+
+// ------------------------------------------------------------- text forms
+
+/// A timestamp as stored: UTC, microseconds, fixed width, so that text
+/// order is time order.
+#[derive(Clone, Copy, Debug)]
+struct Ts(DateTime<Utc>);
+
+impl ToSql for Ts {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(
+            self.0.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        ))
+    }
+}
+
+impl FromSql for Ts {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Ts> {
+        DateTime::parse_from_rfc3339(value.as_str()?)
+            .map(|t| Ts(t.with_timezone(&Utc)))
+            .map_err(|e| FromSqlError::Other(Box::new(e)))
+    }
+}
+
+/// A date as stored: `YYYY-MM-DD`.
+#[derive(Clone, Copy, Debug)]
+struct Day(NaiveDate);
+
+impl ToSql for Day {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.0.format("%Y-%m-%d").to_string()))
+    }
+}
+
+impl FromSql for Day {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Day> {
+        NaiveDate::parse_from_str(value.as_str()?, "%Y-%m-%d")
+            .map(Day)
+            .map_err(|e| FromSqlError::Other(Box::new(e)))
+    }
+}
+
+fn day(d: Option<NaiveDate>) -> Option<Day> {
+    d.map(Day)
+}
+
+/// A group's path as stored: every id followed by '/'.
+fn path_text(ids: &[GroupId]) -> String {
+    ids.iter().map(|id| format!("{id}/")).collect()
+}
+
+/// The exclusive upper bound of the subtree range of `path`: the same text
+/// with its final '/' replaced by '0', the next byte.
+fn path_upper(path: &str) -> String {
+    let stem = path.strip_suffix('/').unwrap_or(path);
+    format!("{stem}0")
+}
+
+/// A list of ids as the JSON array `json_each` reads, so that a list of any
+/// length is one parameter.
+fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
+    serde_json::Value::from(ids.into_iter().collect::<Vec<i64>>()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflict_field_names_the_column_or_the_mapped_index() {
+        assert_eq!(
+            conflict_field("UNIQUE constraint failed: sessions.token_hash"),
+            "token_hash"
+        );
+        assert_eq!(
+            conflict_field("UNIQUE constraint failed: index 'people_email_key'"),
+            "email"
+        );
+        assert_eq!(conflict_field("UNIQUE constraint failed: t.a, t.b"), "a");
+    }
+
+    #[test]
+    fn subtree_upper_bound_follows_every_path_with_the_prefix() {
+        let p = path_text(&[GroupId(1), GroupId(5)]);
+        assert_eq!(p, "1/5/");
+        let upper = path_upper(&p);
+        assert_eq!(upper, "1/50");
+        for inside in ["1/5/", "1/5/23/", "1/5/9/9/"] {
+            assert!(inside >= p.as_str() && inside < upper.as_str(), "{inside}");
+        }
+        for outside in ["1/", "1/50/", "1/55/", "1/6/", "1/4/7/"] {
+            assert!(
+                !(outside >= p.as_str() && outside < upper.as_str()),
+                "{outside}"
+            );
+        }
+    }
+
+    #[test]
+    fn urls_and_plain_paths_name_the_file() {
+        assert_eq!(database_path("sqlite://data/hit.db"), "data/hit.db");
+        assert_eq!(database_path("sqlite:///var/hit.db"), "/var/hit.db");
+        assert_eq!(database_path("sqlite:hit.db"), "hit.db");
+        assert_eq!(database_path("hit.db"), "hit.db");
+    }
+
+    fn org() -> Arc<Organisation> {
+        let src = "[organisation]\nname = \"T\"\nroot = \"Top\"\n[group_types.Top]\nlayer = true\n";
+        Arc::new(Organisation::from_toml(src, "t.toml").expect("org"))
+    }
+
+    fn version_of(path: &Path) -> i64 {
+        Connection::open(path)
+            .expect("open")
+            .query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
+                r.get(0)
+            })
+            .expect("version")
+    }
+
+    #[test]
+    fn new_file_gets_the_schema_in_wal_mode_and_reopens() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("new.db");
+        let url = format!("sqlite://{}", path.display());
+        drop(SqliteStore::open(&url, org()).expect("created"));
+        assert_eq!(version_of(&path), SCHEMA_VERSION);
+        let mode: String = Connection::open(&path)
+            .expect("open")
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .expect("mode");
+        assert_eq!(mode, "wal");
+        SqliteStore::open(path.to_str().expect("utf-8 path"), org()).expect("reopened");
+        assert_eq!(version_of(&path), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn unopenable_file_fails_at_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("missing-dir").join("x.db");
+        let started = std::time::Instant::now();
+        let e = SqliteStore::open(path.to_str().expect("path"), org()).expect_err("refused");
+        assert!(matches!(e, StoreError::Backend(_)), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn database_of_another_version_or_program_is_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        let newer = dir.path().join("newer.db");
+        drop(SqliteStore::open(newer.to_str().expect("path"), org()).expect("created"));
+        Connection::open(&newer)
+            .expect("open")
+            .execute("INSERT INTO schema_migrations (version) VALUES (2)", [])
+            .expect("bumped");
+        let e = SqliteStore::open(newer.to_str().expect("path"), org()).expect_err("refused");
+        assert!(
+            matches!(&e, StoreError::Rule(m) if m.contains("version 2")),
+            "{e}"
+        );
+
+        let foreign = dir.path().join("foreign.db");
+        Connection::open(&foreign)
+            .expect("open")
+            .execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+            .expect("created");
+        let e = SqliteStore::open(foreign.to_str().expect("path"), org()).expect_err("refused");
+        assert!(
+            matches!(&e, StoreError::Rule(m) if m.contains("schema_migrations")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn in_memory_stores_are_separate_databases() {
+        use crate::store::PersonRepo;
+        let a = SqliteStore::in_memory(org()).expect("a");
+        let b = SqliteStore::in_memory(org()).expect("b");
+        a.write(|tx| {
+            tx.execute(
+                "INSERT INTO people (language, created_at, updated_at) VALUES ('en', 'x', 'x')",
+                [],
+            )?;
+            Ok(())
+        })
+        .expect("inserted");
+        assert_eq!(a.person_count().expect("count"), 1);
+        assert_eq!(b.person_count().expect("count"), 0);
+    }
+
+    #[test]
+    fn other_schema_versions_are_refused() {
+        assert!(check_version(SCHEMA_VERSION).is_ok());
+        assert!(matches!(check_version(2), Err(StoreError::Rule(m)) if m.contains("newer")));
+        assert!(matches!(check_version(0), Err(StoreError::Rule(m)) if m.contains("behind")));
+    }
+}

@@ -1,0 +1,50 @@
+-- One page of a people list: the people holding at least one counted role
+-- in the scope, sorted by name. `{scope}` is one of the constant scope
+-- conditions on `g` in people.rs; `{columns}` the person columns.
+--
+-- Parameters: :scope group id, :today (YYYY-MM-DD), :types (JSON array of
+-- role types, or NULL for all), :contact_only, :terms (JSON array of LIKE
+-- patterns, each to match the start of a word of some field), :limit,
+-- :offset.
+--
+-- The scope resolves to a few group ids through the groups indexes, the
+-- roles of those groups through roles(group_id, person_id), the people by
+-- primary key; only that set is filtered and sorted.
+WITH scope_groups AS (
+    SELECT g.id FROM groups g
+    WHERE {scope} AND g.deleted_at IS NULL
+)
+SELECT {columns}
+FROM people p
+WHERE p.id IN (
+        SELECT r.person_id FROM roles r
+        WHERE r.group_id IN (SELECT id FROM scope_groups)
+          AND r.archived_at IS NULL
+          AND (r.start_on IS NULL OR r.start_on <= :today)
+          AND (r.end_on IS NULL OR r.end_on >= :today)
+          AND (:types IS NULL OR r.type IN (SELECT value FROM json_each(:types)))
+    )
+  AND (:contact_only = FALSE OR p.contact_data_visible = TRUE)
+  AND NOT EXISTS (
+        SELECT 1 FROM json_each(:terms) t
+        -- A NULL field matches nothing, so a term no field matches is FALSE.
+        WHERE NOT coalesce(
+               lower(p.first_name) LIKE t.value ESCAPE '\'
+            OR lower(p.first_name) LIKE '% ' || t.value ESCAPE '\'
+            OR lower(p.last_name) LIKE t.value ESCAPE '\'
+            OR lower(p.last_name) LIKE '% ' || t.value ESCAPE '\'
+            OR lower(p.nickname) LIKE t.value ESCAPE '\'
+            OR lower(p.nickname) LIKE '% ' || t.value ESCAPE '\'
+            OR lower(p.company_name) LIKE t.value ESCAPE '\'
+            OR lower(p.company_name) LIKE '% ' || t.value ESCAPE '\'
+            OR lower(p.email) LIKE t.value ESCAPE '\'
+            OR lower(p.town) LIKE t.value ESCAPE '\'
+            OR lower(p.town) LIKE '% ' || t.value ESCAPE '\',
+            FALSE
+        )
+    )
+ORDER BY lower(coalesce(p.last_name, '')),
+         lower(coalesce(p.first_name, '')),
+         lower(coalesce(p.nickname, '')),
+         p.id
+LIMIT :limit OFFSET :offset
