@@ -1,1 +1,20 @@
-#![doc = "Web tier."]
+#![doc = include_str!("../README.md")]
+
+pub mod assets;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod i18n;
+pub mod middleware;
+pub mod routes;
+pub mod state;
+pub mod templates;
+pub mod views;
+
+mod app;
+
+pub use app::app;
+pub use config::Config;
+pub use state::AppState;
+
+rust_i18n::i18n!("locales", fallback = "en");

@@ -1,0 +1,104 @@
+//! Every route and middleware of the web server, on one screen.
+
+use poem::middleware::Csrf;
+use poem::web::cookie::SameSite;
+use poem::{Endpoint, EndpointExt, Response, Route, get, post};
+
+use crate::routes::{groups, home, people, roles, users};
+use crate::state::AppState;
+use crate::{assets, context, middleware};
+
+/// The whole application: routes, then (inside out) the CSRF check, the
+/// request context with error pages, Poem's CSRF token machinery,
+/// `Vary: HX-Request`, the access log and the shared state.
+pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
+    let pages = Route::new()
+        .at("/", get(home::show))
+        .at(
+            "/users/sign_in",
+            get(users::sign_in_form).post(users::sign_in),
+        )
+        .at("/users/sign_out", post(users::sign_out))
+        .at("/users/edit", get(users::edit).post(users::update))
+        .at("/people/:id", get(home::person_link))
+        .at("/groups", post(groups::create))
+        .at("/groups/new", get(groups::new_form))
+        .at(
+            "/groups/:group_id",
+            get(groups::show)
+                .post(groups::update)
+                .patch(groups::update)
+                .delete(groups::destroy),
+        )
+        .at("/groups/:group_id/edit", get(groups::edit_form))
+        .at("/groups/:group_id/delete", post(groups::destroy))
+        .at("/groups/:group_id/archive", post(groups::archive))
+        .at("/groups/:group_id/tree", get(groups::subtree))
+        .at("/groups/:group_id/groups/new", get(groups::new_child_form))
+        .at(
+            "/groups/:group_id/people",
+            get(people::index).post(people::create),
+        )
+        .at("/groups/:group_id/people/new", get(people::new_form))
+        .at(
+            "/groups/:group_id/people/:id",
+            get(people::show).post(people::update).patch(people::update),
+        )
+        .at("/groups/:group_id/people/:id/edit", get(people::edit_form))
+        .at(
+            "/groups/:group_id/people/:id/additional_emails",
+            post(people::add_email),
+        )
+        .at(
+            "/groups/:group_id/people/:id/phone_numbers",
+            post(people::add_phone),
+        )
+        .at(
+            "/groups/:group_id/people/:id/contacts/:contact_id",
+            poem::delete(people::remove_contact),
+        )
+        .at(
+            "/groups/:group_id/people/:id/contacts/:contact_id/delete",
+            post(people::remove_contact),
+        )
+        .at("/groups/:group_id/roles", post(roles::create))
+        .at("/groups/:group_id/roles/new", get(roles::new_form))
+        .at(
+            "/groups/:group_id/roles/:id",
+            post(roles::update)
+                .patch(roles::update)
+                .delete(roles::destroy),
+        )
+        .at("/groups/:group_id/roles/:id/edit", get(roles::edit_form))
+        .at("/groups/:group_id/roles/:id/delete", post(roles::destroy))
+        .around(middleware::csrf_check)
+        .around(context::middleware);
+
+    let csrf = Csrf::new()
+        .cookie_name("hit_csrf")
+        .secure(state.config.secure_cookies)
+        .same_site(SameSite::Lax)
+        .key(csrf_key());
+    Route::new()
+        .at("/assets/*path", get(assets::show))
+        .nest("/", pages.with(csrf))
+        .around(middleware::vary_hx_request)
+        .around(middleware::access_log)
+        .data(state)
+}
+
+/// A random key per process for Poem's CSRF cookies.
+///
+/// Limitations: several web processes behind one proxy would each refuse
+/// the others' tokens; they would need a shared key from the configuration.
+fn csrf_key() -> [u8; 32] {
+    let hex = hitcore::auth::new_token();
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = hex
+            .get(2 * i..2 * i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .unwrap_or_default();
+    }
+    key
+}

@@ -1,0 +1,265 @@
+//! The web server's configuration, read from environment variables once at
+//! start and validated there. This is the only module that reads the
+//! environment; everything else receives a [`Config`].
+//!
+//! `examples/hitweb.env` lists every variable with its default.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A value that must not appear in logs; `Debug` and `Display` print a mask.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"********\"")
+    }
+}
+
+/// The web server's settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `DATABASE_URL`: where the SQLite database lives. Default
+    /// `sqlite://data/hitobito.sqlite3`; the folder is created at start.
+    pub database_url: String,
+    /// `HIT_ORG`: the organisation definition file. Default
+    /// `examples/demo-federation.toml`, looked up in the current folder,
+    /// then in the workspace root.
+    pub org_file: PathBuf,
+    /// `BIND_ADDR`: the address to listen on. Default `127.0.0.1:3000`.
+    pub bind_addr: SocketAddr,
+    /// `HIT_ADMIN_EMAIL`: the first administrator's login, used by the seed
+    /// on first start. Default: the seed's own choice.
+    pub admin_email: Option<String>,
+    /// `HIT_ADMIN_PASSWORD`: the first administrator's password. Default:
+    /// generated and printed once on the console.
+    pub admin_password: Option<Secret>,
+    /// `HIT_DEMO_PASSWORD`: the password of the other demo people. Default:
+    /// none, so they cannot log in.
+    pub demo_password: Option<Secret>,
+    /// `HIT_ROOT_EMAIL`: the root user's email; root may do everything.
+    /// Default: none.
+    pub root_email: Option<String>,
+    /// `HIT_SECURE_COOKIES`: whether cookies carry `Secure` (set it behind
+    /// HTTPS). Default `false`.
+    pub secure_cookies: bool,
+}
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    /// The environment variable.
+    pub variable: &'static str,
+    /// What was expected.
+    pub message: String,
+}
+
+const DEFAULT_DATABASE_URL: &str = "sqlite://data/hitobito.sqlite3";
+const DEFAULT_ORG: &str = "examples/demo-federation.toml";
+const DEFAULT_BIND_ADDR: &str = "127.0.0.1:3000";
+
+impl Config {
+    /// Reads and validates the configuration from the environment.
+    ///
+    /// # Errors
+    /// The first variable whose value cannot be used, with what was expected.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (the environment in
+    /// production, a map in tests).
+    ///
+    /// # Errors
+    /// As for [`Config::from_env`].
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        check_database_url(&database_url)?;
+        let org = get("HIT_ORG").unwrap_or_else(|| DEFAULT_ORG.to_owned());
+        let bind = get("BIND_ADDR").unwrap_or_else(|| DEFAULT_BIND_ADDR.to_owned());
+        let bind_addr = bind.parse().map_err(|_| ConfigError {
+            variable: "BIND_ADDR",
+            message: format!("expected an address such as 127.0.0.1:3000, got `{bind}`"),
+        })?;
+        Ok(Config {
+            database_url,
+            org_file: resolve_org_file(&org),
+            bind_addr,
+            admin_email: email_var("HIT_ADMIN_EMAIL", get("HIT_ADMIN_EMAIL"))?,
+            admin_password: password_var("HIT_ADMIN_PASSWORD", get("HIT_ADMIN_PASSWORD"))?,
+            demo_password: password_var("HIT_DEMO_PASSWORD", get("HIT_DEMO_PASSWORD"))?,
+            root_email: email_var("HIT_ROOT_EMAIL", get("HIT_ROOT_EMAIL"))?,
+            secure_cookies: bool_var("HIT_SECURE_COOKIES", get("HIT_SECURE_COOKIES"))?,
+        })
+    }
+
+    /// A configuration for tests: an in-memory style database URL that the
+    /// tests replace, the demo organisation, no secrets.
+    pub fn for_tests() -> Config {
+        Config {
+            database_url: "sqlite::memory:".to_owned(),
+            org_file: resolve_org_file(DEFAULT_ORG),
+            bind_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            admin_email: None,
+            admin_password: None,
+            demo_password: None,
+            root_email: None,
+            secure_cookies: false,
+        }
+    }
+
+    /// The file path inside a `sqlite://` URL, if it names a file.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        let rest = self.database_url.strip_prefix("sqlite://")?;
+        let rest = rest.split('?').next().unwrap_or(rest);
+        (!rest.is_empty() && rest != ":memory:").then(|| Path::new(rest))
+    }
+
+    /// Logs every setting, secrets masked.
+    pub fn log(&self) {
+        tracing::info!(
+            database_url = %self.database_url,
+            org_file = %self.org_file.display(),
+            bind_addr = %self.bind_addr,
+            admin_email_set = self.admin_email.is_some(),
+            admin_password = ?self.admin_password,
+            demo_password = ?self.demo_password,
+            root_email_set = self.root_email.is_some(),
+            secure_cookies = self.secure_cookies,
+            "Configuration loaded"
+        );
+    }
+}
+
+fn check_database_url(url: &str) -> Result<(), ConfigError> {
+    if url.starts_with("sqlite:") {
+        Ok(())
+    } else {
+        Err(ConfigError {
+            variable: "DATABASE_URL",
+            message: format!(
+                "expected a SQLite URL such as sqlite://data/hitobito.sqlite3, got `{url}`"
+            ),
+        })
+    }
+}
+
+/// A relative definition path is looked up in the current folder first,
+/// then in the workspace root, so `cargo run -p hitweb` works from either.
+fn resolve_org_file(value: &str) -> PathBuf {
+    let path = PathBuf::from(value);
+    if path.is_absolute() || path.exists() {
+        return path;
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(&path);
+    if workspace.exists() { workspace } else { path }
+}
+
+fn email_var(variable: &'static str, value: Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let value = value.trim().to_lowercase();
+    let is_valid = value.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+    }) && !value.contains(char::is_whitespace);
+    if is_valid {
+        Ok(Some(value))
+    } else {
+        Err(ConfigError {
+            variable,
+            message: "expected an email address such as admin@example.org".to_owned(),
+        })
+    }
+}
+
+fn password_var(
+    variable: &'static str,
+    value: Option<String>,
+) -> Result<Option<Secret>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let length = value.chars().count();
+    if hitcore::auth::PASSWORD_LENGTH.contains(&length) {
+        Ok(Some(Secret(value)))
+    } else {
+        Err(ConfigError {
+            variable,
+            message: format!("expected a password of 12 to 128 characters, got {length}"),
+        })
+    }
+}
+
+fn bool_var(variable: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None => Ok(false),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError {
+            variable,
+            message: format!("expected true or false, got `{other}`"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let c = config(&[]).expect("defaults are valid");
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.bind_addr.to_string(), DEFAULT_BIND_ADDR);
+        assert!(!c.secure_cookies);
+        assert!(c.org_file.ends_with(DEFAULT_ORG));
+        assert_eq!(c.sqlite_path(), Some(Path::new("data/hitobito.sqlite3")));
+    }
+
+    #[test]
+    fn wrong_values_name_the_variable() {
+        for (var, value) in [
+            ("BIND_ADDR", "localhost"),
+            ("HIT_SECURE_COOKIES", "maybe"),
+            ("HIT_ADMIN_PASSWORD", "short"),
+            ("HIT_ROOT_EMAIL", "not-an-email"),
+            ("DATABASE_URL", "postgres://x"),
+        ] {
+            let err = config(&[(var, value)]).expect_err("invalid value");
+            assert_eq!(err.variable, var);
+        }
+    }
+
+    #[test]
+    fn secrets_are_masked_in_debug_output() {
+        let c = config(&[("HIT_ADMIN_PASSWORD", "a very secret password")]).expect("valid");
+        assert!(!format!("{c:?}").contains("very secret"));
+    }
+}

@@ -1,0 +1,69 @@
+//! The state every request shares: configuration, organisation definition,
+//! store and templates, plus the one helper that runs blocking store calls
+//! off the async executor.
+
+use std::sync::Arc;
+
+use hitcore::Organisation;
+use hitcore::store::{Store, StoreError};
+
+use crate::config::Config;
+use crate::error::WebError;
+use crate::templates::Templates;
+
+/// Shared by all requests; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub org: Arc<Organisation>,
+    pub store: Arc<dyn Store>,
+    pub templates: Arc<Templates>,
+}
+
+impl AppState {
+    /// Bundles the parts; the templates are loaded here.
+    ///
+    /// # Errors
+    /// A template that does not parse.
+    pub fn new(
+        config: Config,
+        org: Arc<Organisation>,
+        store: Arc<dyn Store>,
+    ) -> Result<AppState, minijinja::Error> {
+        Ok(AppState {
+            config: Arc::new(config),
+            org,
+            store,
+            templates: Arc::new(Templates::load()?),
+        })
+    }
+
+    /// Runs blocking store calls on tokio's blocking pool; store errors
+    /// become web errors (not found is a 404, the rest a 500).
+    ///
+    /// # Errors
+    /// The mapped store error, or a 500 when the task panicked.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, WebError>
+    where
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db_raw(f).await?.map_err(WebError::from)
+    }
+
+    /// As [`AppState::db`], but hands store errors back unmapped, for the
+    /// callers that turn a conflict into a form message.
+    ///
+    /// # Errors
+    /// A 500 when the task panicked.
+    pub async fn db_raw<T, F>(&self, f: F) -> Result<Result<T, StoreError>, WebError>
+    where
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || f(&*store))
+            .await
+            .map_err(WebError::internal)
+    }
+}

@@ -1,0 +1,15 @@
+//! Web tests: the real app, a seeded SQLite file, requests through
+//! `poem::test::TestClient`. The demo federation of section 15 supplies the
+//! people: Alex Alpha (Club.ClubLeader), Tina Trainer (ClubMembers.Trainer),
+//! Nora North (Region.Coordinator), Jan Junior (ClubMembers.Junior, not
+//! visible from above).
+
+mod auth;
+mod csrf;
+mod escaping;
+mod groups;
+mod htmx;
+mod misc;
+mod people;
+mod roles;
+mod support;

@@ -1,0 +1,676 @@
+//! The test harness: a `TestApp` over a seeded SQLite file, a counting
+//! store decorator, and a `Browser` that keeps cookies and the CSRF token.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use chrono::{DateTime, Utc};
+use hitcore::ability::{
+    ArchiveGroup, CreateGroup, CreatePerson, CreateRole, DestroyGroup, DestroyRole, MoveGroup,
+    Permit, SetPassword, UpdateEmail, UpdateGroup, UpdatePerson, UpdateRole, system,
+};
+use hitcore::group::{Group, GroupPatch, NewGroup};
+use hitcore::person::{AdditionalEmail, ContactInput, Person, PersonPatch, PhoneNumber};
+use hitcore::role::{NewRole, RemoveOutcome, Role, RolePatch};
+use hitcore::seed::{self, SeedOptions};
+use hitcore::store::sqlite::SqliteStore;
+use hitcore::store::{
+    AuthRepo, GroupRepo, GroupScope, ListFilter, ListedPerson, Login, Page as ListPage,
+    PeopleQuery, PersonRepo, RoleRepo, Session, Store, StoreError,
+};
+use hitcore::{ContactId, GroupId, Organisation, PersonId, RoleId};
+use hitweb::{AppState, Config};
+use poem::endpoint::BoxEndpoint;
+use poem::http::{Method, StatusCode, header};
+use poem::test::TestClient;
+use poem::{EndpointExt, Response};
+
+/// The password of every demo person in the tests.
+pub const DEMO_PASSWORD: &str = "demo-password-for-tests";
+/// The administrator's password in the tests.
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+pub fn init_test_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn")
+        .try_init();
+}
+
+/// A store that counts every call before passing it on.
+pub struct CountingStore {
+    inner: SqliteStore,
+    calls: AtomicUsize,
+    /// When set, `people_list` fails as if the database were gone.
+    pub fails_people_list: AtomicBool,
+}
+
+impl CountingStore {
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    fn tick(&self) -> &SqliteStore {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        &self.inner
+    }
+}
+
+impl GroupRepo for CountingStore {
+    fn group(&self, id: GroupId) -> Result<Option<Group>, StoreError> {
+        self.tick().group(id)
+    }
+    fn all_groups(&self) -> Result<Vec<Group>, StoreError> {
+        self.tick().all_groups()
+    }
+    fn create_groups(
+        &self,
+        permit: &Permit<CreateGroup>,
+        plan: &[NewGroup],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Group>, StoreError> {
+        self.tick().create_groups(permit, plan, now)
+    }
+    fn update_group(
+        &self,
+        permit: &Permit<UpdateGroup>,
+        patch: &GroupPatch,
+        now: DateTime<Utc>,
+    ) -> Result<Group, StoreError> {
+        self.tick().update_group(permit, patch, now)
+    }
+    fn move_group(
+        &self,
+        permit: &Permit<MoveGroup>,
+        now: DateTime<Utc>,
+    ) -> Result<Group, StoreError> {
+        self.tick().move_group(permit, now)
+    }
+    fn delete_group(
+        &self,
+        permit: &Permit<DestroyGroup>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.tick().delete_group(permit, now)
+    }
+    fn archive_group(
+        &self,
+        permit: &Permit<ArchiveGroup>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.tick().archive_group(permit, now)
+    }
+    fn child_count(&self, id: GroupId) -> Result<u64, StoreError> {
+        self.tick().child_count(id)
+    }
+}
+
+impl PersonRepo for CountingStore {
+    fn person(&self, id: PersonId) -> Result<Option<Person>, StoreError> {
+        self.tick().person(id)
+    }
+    fn people(&self, ids: &[PersonId]) -> Result<Vec<Person>, StoreError> {
+        self.tick().people(ids)
+    }
+    fn person_by_email(&self, email: &str) -> Result<Option<Person>, StoreError> {
+        self.tick().person_by_email(email)
+    }
+    fn people_list(&self, query: &PeopleQuery) -> Result<ListPage<ListedPerson>, StoreError> {
+        if self.fails_people_list.load(Ordering::SeqCst) {
+            return Err(StoreError::Backend("disk on fire: secret detail".into()));
+        }
+        self.tick().people_list(query)
+    }
+    fn create_person(
+        &self,
+        permit: &Permit<CreatePerson>,
+        patch: &PersonPatch,
+        role: &NewRole,
+        now: DateTime<Utc>,
+    ) -> Result<(Person, Role), StoreError> {
+        self.tick().create_person(permit, patch, role, now)
+    }
+    fn update_person(
+        &self,
+        permit: &Permit<UpdatePerson>,
+        email: Option<&Permit<UpdateEmail>>,
+        patch: &PersonPatch,
+        now: DateTime<Utc>,
+    ) -> Result<Person, StoreError> {
+        self.tick().update_person(permit, email, patch, now)
+    }
+    fn additional_emails(&self, id: PersonId) -> Result<Vec<AdditionalEmail>, StoreError> {
+        self.tick().additional_emails(id)
+    }
+    fn phone_numbers(&self, id: PersonId) -> Result<Vec<PhoneNumber>, StoreError> {
+        self.tick().phone_numbers(id)
+    }
+    fn add_additional_email(
+        &self,
+        permit: &Permit<UpdatePerson>,
+        input: &ContactInput,
+    ) -> Result<AdditionalEmail, StoreError> {
+        self.tick().add_additional_email(permit, input)
+    }
+    fn add_phone_number(
+        &self,
+        permit: &Permit<UpdatePerson>,
+        input: &ContactInput,
+    ) -> Result<PhoneNumber, StoreError> {
+        self.tick().add_phone_number(permit, input)
+    }
+    fn remove_contact(
+        &self,
+        permit: &Permit<UpdatePerson>,
+        id: ContactId,
+    ) -> Result<(), StoreError> {
+        self.tick().remove_contact(permit, id)
+    }
+    fn person_count(&self) -> Result<u64, StoreError> {
+        self.tick().person_count()
+    }
+}
+
+impl RoleRepo for CountingStore {
+    fn role(&self, id: RoleId) -> Result<Option<Role>, StoreError> {
+        self.tick().role(id)
+    }
+    fn roles_of_person(&self, id: PersonId) -> Result<Vec<Role>, StoreError> {
+        self.tick().roles_of_person(id)
+    }
+    fn roles_of_people(&self, ids: &[PersonId]) -> Result<Vec<Role>, StoreError> {
+        self.tick().roles_of_people(ids)
+    }
+    fn create_role(
+        &self,
+        permit: &Permit<CreateRole>,
+        role: &NewRole,
+        now: DateTime<Utc>,
+    ) -> Result<Role, StoreError> {
+        self.tick().create_role(permit, role, now)
+    }
+    fn update_role(
+        &self,
+        permit: &Permit<UpdateRole>,
+        patch: &RolePatch,
+        now: DateTime<Utc>,
+    ) -> Result<Role, StoreError> {
+        self.tick().update_role(permit, patch, now)
+    }
+    fn remove_role(
+        &self,
+        permit: &Permit<DestroyRole>,
+        now: DateTime<Utc>,
+    ) -> Result<RemoveOutcome, StoreError> {
+        self.tick().remove_role(permit, now)
+    }
+}
+
+impl AuthRepo for CountingStore {
+    fn login_by_email(&self, email: &str) -> Result<Option<Login>, StoreError> {
+        self.tick().login_by_email(email)
+    }
+    fn record_failed_login(&self, id: PersonId, now: DateTime<Utc>) -> Result<Login, StoreError> {
+        self.tick().record_failed_login(id, now)
+    }
+    fn record_good_login(&self, id: PersonId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.tick().record_good_login(id, now)
+    }
+    fn set_password_hash(
+        &self,
+        permit: &Permit<SetPassword>,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.tick().set_password_hash(permit, hash, now)
+    }
+    fn create_session(&self, token_hash: &str, session: &Session) -> Result<(), StoreError> {
+        self.tick().create_session(token_hash, session)
+    }
+    fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
+        self.tick().session(token_hash, now)
+    }
+    fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        self.tick().delete_session(token_hash)
+    }
+    fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.tick().delete_expired_sessions(now)
+    }
+}
+
+/// The app over a seeded database file, and direct access to its store.
+pub struct TestApp {
+    pub cli: TestClient<BoxEndpoint<'static, Response>>,
+    pub store: Arc<CountingStore>,
+    pub org: Arc<Organisation>,
+    _dir: tempfile::TempDir,
+}
+
+/// Builds a [`TestApp`].
+#[derive(Default)]
+pub struct TestAppBuilder {
+    root_email: Option<String>,
+    secure_cookies: bool,
+}
+
+impl TestAppBuilder {
+    /// Makes the person with this email the root user.
+    pub fn with_root(mut self, email: &str) -> Self {
+        self.root_email = Some(email.to_owned());
+        self
+    }
+
+    /// Sets `HIT_SECURE_COOKIES`.
+    pub fn with_secure_cookies(mut self) -> Self {
+        self.secure_cookies = true;
+        self
+    }
+
+    pub fn build(self) -> TestApp {
+        init_test_tracing();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::for_tests();
+        config.root_email = self.root_email;
+        config.secure_cookies = self.secure_cookies;
+        let db = dir.path().join("test.sqlite3");
+        config.database_url = format!("sqlite://{}", db.display());
+        let org = Arc::new(Organisation::from_file(&config.org_file).expect("demo organisation"));
+        let inner = SqliteStore::open(&config.database_url, Arc::clone(&org)).expect("store");
+        let options = SeedOptions {
+            admin_email: None,
+            admin_password: Some(ADMIN_PASSWORD.to_owned()),
+            demo_password: Some(DEMO_PASSWORD.to_owned()),
+        };
+        seed::load_demo(&inner, &org, &options, Utc::now()).expect("seed");
+        let store = Arc::new(CountingStore {
+            inner,
+            calls: AtomicUsize::new(0),
+            fails_people_list: AtomicBool::new(false),
+        });
+        let dyn_store: Arc<dyn Store> = store.clone();
+        let state = AppState::new(config, Arc::clone(&org), dyn_store).expect("templates");
+        TestApp {
+            cli: TestClient::new(hitweb::app(state).boxed()),
+            store,
+            org,
+            _dir: dir,
+        }
+    }
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    pub fn new() -> TestApp {
+        TestApp::builder().build()
+    }
+
+    /// A browser with no session yet.
+    pub fn browser(&self) -> Browser<'_> {
+        Browser {
+            app: self,
+            cookies: BTreeMap::new(),
+            csrf: String::new(),
+        }
+    }
+
+    /// A browser signed in as the demo person with `email`.
+    pub async fn signed_in(&self, email: &str) -> Browser<'_> {
+        let mut b = self.browser();
+        let page = b.get("/users/sign_in").await;
+        page.assert_status(StatusCode::OK);
+        let page = b
+            .post(
+                "/users/sign_in",
+                &[("email", email), ("password", password_of(email))],
+            )
+            .await;
+        assert_eq!(
+            page.status,
+            StatusCode::SEE_OTHER,
+            "sign-in of {email} failed"
+        );
+        b.get("/").await.assert_status(StatusCode::OK);
+        b
+    }
+
+    /// The group with this name (the first one, in id order).
+    pub fn group(&self, name: &str) -> Group {
+        let mut groups = self.store.all_groups().expect("groups");
+        groups.sort_by_key(|g| g.id);
+        groups
+            .into_iter()
+            .find(|g| g.name == name && g.deleted_at.is_none())
+            .unwrap_or_else(|| panic!("no group named {name}"))
+    }
+
+    /// The child of `parent` of this type.
+    pub fn child(&self, parent: &Group, group_type: &str) -> Group {
+        self.store
+            .all_groups()
+            .expect("groups")
+            .into_iter()
+            .find(|g| g.parent_id == Some(parent.id) && g.group_type == group_type)
+            .unwrap_or_else(|| panic!("no {group_type} below {}", parent.name))
+    }
+
+    /// The person with this first and last name.
+    pub fn person(&self, first: &str, last: &str) -> Person {
+        let count = self.store.person_count().expect("count");
+        let ids: Vec<PersonId> = (1..=i64::try_from(count).expect("fits") + 50)
+            .map(PersonId)
+            .collect();
+        self.store
+            .people(&ids)
+            .expect("people")
+            .into_iter()
+            .find(|p| {
+                p.first_name.as_deref() == Some(first) && p.last_name.as_deref() == Some(last)
+            })
+            .unwrap_or_else(|| panic!("no person {first} {last}"))
+    }
+
+    /// All people with an active role in `group` (any type).
+    pub fn people_in(&self, group: &Group) -> Vec<ListedPerson> {
+        let query = PeopleQuery {
+            scope: GroupScope::Group(group.id),
+            filter: ListFilter::All,
+            role_types: None,
+            text: None,
+            today: Utc::now().date_naive(),
+            page: 1,
+            per_page: 1000,
+        };
+        self.store.people_list(&query).expect("list").items
+    }
+
+    /// Adds a person with a role of `role_type` in `group`, as the system.
+    pub fn add_person(&self, group: &Group, role_type: &str, patch: PersonPatch) -> Person {
+        let permit = system(CreatePerson {
+            group_id: group.id,
+            role_type: role_type.to_owned(),
+        });
+        let role = NewRole {
+            person_id: PersonId(0),
+            group_id: group.id,
+            role_type: role_type.to_owned(),
+            label: None,
+            start_on: None,
+            end_on: None,
+        };
+        let patch = patch.validated(&self.org).expect("valid person");
+        self.store
+            .create_person(&permit, &patch, &role, Utc::now())
+            .expect("created")
+            .0
+    }
+}
+
+impl TestApp {
+    /// Adds a person who can sign in with [`DEMO_PASSWORD`].
+    pub fn add_login(&self, group: &Group, role_type: &str, first: &str, email: &str) -> Person {
+        let person = self.add_person(
+            group,
+            role_type,
+            PersonPatch {
+                first_name: Some(first.to_owned()),
+                last_name: Some("Tester".to_owned()),
+                email: Some(email.to_owned()),
+                ..PersonPatch::default()
+            },
+        );
+        let hash = hitcore::auth::hash_password(DEMO_PASSWORD).expect("hash");
+        self.store
+            .set_password_hash(&system(SetPassword(person.id)), &hash, Utc::now())
+            .expect("password");
+        person
+    }
+
+    /// Gives `person` a further role, as the system.
+    pub fn add_role(&self, person: &Person, group: &Group, role_type: &str) -> Role {
+        let permit = system(CreateRole {
+            group_id: group.id,
+            person_id: person.id,
+            role_type: role_type.to_owned(),
+        });
+        let role = NewRole {
+            person_id: person.id,
+            group_id: group.id,
+            role_type: role_type.to_owned(),
+            label: None,
+            start_on: None,
+            end_on: None,
+        };
+        self.store
+            .create_role(&permit, &role, Utc::now())
+            .expect("role")
+    }
+
+    /// Creates a group of `group_type` named `name` below `parent`.
+    pub fn add_group(&self, parent: &Group, group_type: &str, name: &str) -> Group {
+        let siblings: Vec<String> = self
+            .store
+            .all_groups()
+            .expect("groups")
+            .into_iter()
+            .filter(|g| g.parent_id == Some(parent.id) && g.deleted_at.is_none())
+            .map(|g| g.group_type)
+            .collect();
+        let fields = GroupPatch {
+            name: Some(name.to_owned()),
+            ..GroupPatch::default()
+        };
+        let plan = hitcore::group::plan_create(&self.org, parent, &siblings, group_type, fields)
+            .expect("plan");
+        self.store
+            .create_groups(&system(CreateGroup(Some(parent.id))), &plan, Utc::now())
+            .expect("created")
+            .remove(0)
+    }
+
+    /// The store calls made so far.
+    pub fn calls(&self) -> usize {
+        self.store.calls()
+    }
+}
+
+fn password_of(email: &str) -> &'static str {
+    if email == "admin@demo.example" {
+        ADMIN_PASSWORD
+    } else {
+        DEMO_PASSWORD
+    }
+}
+
+/// One response, read whole.
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: poem::http::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn assert_status(&self, status: StatusCode) {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body:\n{}",
+            self.body
+        );
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn location(&self) -> &str {
+        self.header(header::LOCATION.as_str()).unwrap_or("")
+    }
+
+    pub fn has_vary_hx_request(&self) -> bool {
+        self.headers
+            .get_all(header::VARY)
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.contains("HX-Request")))
+    }
+
+    /// Whether this is a whole page (with the layout) rather than a fragment.
+    pub fn is_full_page(&self) -> bool {
+        self.body.contains("<!doctype html>")
+    }
+}
+
+/// A client that keeps cookies and the CSRF token like a browser.
+pub struct Browser<'a> {
+    app: &'a TestApp,
+    cookies: BTreeMap<String, String>,
+    csrf: String,
+}
+
+/// How a request sends its CSRF token.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Token {
+    /// In the form body (plain forms) or header (HTMX).
+    Valid,
+    /// Not at all.
+    Missing,
+    /// A token that does not verify.
+    Forged,
+}
+
+impl<'a> Browser<'a> {
+    pub async fn get(&mut self, path: &str) -> Page {
+        self.send(Method::GET, path, false, None, Token::Missing)
+            .await
+    }
+
+    pub async fn get_htmx(&mut self, path: &str) -> Page {
+        self.send(Method::GET, path, true, None, Token::Missing)
+            .await
+    }
+
+    /// A plain form submit with the token in the body.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.send(Method::POST, path, false, Some(fields), Token::Valid)
+            .await
+    }
+
+    /// An `hx-post`: form body, token in the header.
+    pub async fn post_htmx(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.send(Method::POST, path, true, Some(fields), Token::Valid)
+            .await
+    }
+
+    /// An `hx-delete`: token in the header.
+    pub async fn delete_htmx(&mut self, path: &str) -> Page {
+        self.send(Method::DELETE, path, true, None, Token::Valid)
+            .await
+    }
+
+    /// Any request, choosing how the token is sent.
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        is_htmx: bool,
+        fields: Option<&[(&str, &str)]>,
+        token: Token,
+    ) -> Page {
+        let mut req = self.app.cli.request(method, path.to_owned());
+        if !self.cookies.is_empty() {
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            req = req.header(header::COOKIE, cookie);
+        }
+        let token_value = match token {
+            Token::Valid => Some(self.csrf.clone()),
+            Token::Forged => Some("Zm9yZ2VkIHRva2Vu".to_owned()),
+            Token::Missing => None,
+        };
+        if is_htmx {
+            req = req.header("HX-Request", "true");
+            if let Some(t) = &token_value {
+                req = req.header("X-CSRF-Token", t.clone());
+            }
+        }
+        if let Some(fields) = fields {
+            let mut pairs: Vec<(String, String)> = fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            if let (false, Some(t)) = (is_htmx, &token_value) {
+                pairs.push(("csrf_token".to_owned(), t.clone()));
+            }
+            req = req.form(&pairs);
+        }
+        let resp = req.send().await;
+        let status = resp.0.status();
+        let headers = resp.0.headers().clone();
+        for value in headers.get_all(header::SET_COOKIE) {
+            self.store_cookie(value.to_str().unwrap_or(""));
+        }
+        let body = resp.0.into_body().into_string().await.expect("body");
+        if let Some(t) = find_csrf(&body) {
+            self.csrf = t;
+        }
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn store_cookie(&mut self, set_cookie: &str) {
+        let first = set_cookie.split(';').next().unwrap_or("");
+        let Some((name, value)) = first.split_once('=') else {
+            return;
+        };
+        let expired = set_cookie.to_ascii_lowercase().contains("max-age=0");
+        if expired || value.is_empty() {
+            self.cookies.remove(name);
+        } else {
+            self.cookies.insert(name.to_owned(), value.to_owned());
+        }
+    }
+
+    /// The `Cookie` header this browser sends.
+    pub fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// A second browser with the same cookies (a stolen or copied cookie).
+    pub fn twin(&self) -> Browser<'a> {
+        Browser {
+            app: self.app,
+            cookies: self.cookies.clone(),
+            csrf: self.csrf.clone(),
+        }
+    }
+}
+
+fn find_csrf(body: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = body.find(marker)? + marker.len();
+    let end = body[start..].find('"')? + start;
+    Some(unescape(&body[start..end]))
+}
+
+/// Undoes minijinja's HTML escaping.
+pub fn unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
