@@ -33,6 +33,10 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/groups/:group_id/edit", get(groups::edit_form))
         .at("/groups/:group_id/delete", post(groups::destroy))
         .at("/groups/:group_id/archive", post(groups::archive))
+        .at(
+            "/groups/:group_id/move",
+            get(groups::move_form).post(groups::move_group),
+        )
         .at("/groups/:group_id/tree", get(groups::subtree))
         .at("/groups/:group_id/groups/new", get(groups::new_child_form))
         .at(

@@ -43,6 +43,8 @@ struct GroupShowView {
     people_url: Option<String>,
     can_edit: bool,
     edit_url: String,
+    can_move: bool,
+    move_url: String,
     can_delete: bool,
     delete_url: String,
     can_archive: bool,
@@ -141,6 +143,8 @@ fn show_view(state: &AppState, viewer: &Viewer, lang: &str, g: &Group) -> GroupS
             .map(|_| format!("/groups/{}/people", g.id)),
         can_edit: ability::permit_update_group(actor, g, tree).is_ok(),
         edit_url: format!("/groups/{}/edit", g.id),
+        can_move: g.parent_id.is_some() && allowed(GroupAction::Update),
+        move_url: format!("/groups/{}/move", g.id),
         can_delete: allowed(GroupAction::Destroy),
         delete_url: format!("/groups/{}", g.id),
         can_archive: !g.is_archived() && allowed(GroupAction::Archive),
@@ -577,5 +581,128 @@ pub async fn archive(
     let now = Utc::now();
     state.db(move |s| s.archive_group(&permit, now)).await?;
     context::set_flash(req.cookie(), &state, "notice", "flash.group_archived");
+    Ok(redirect(ctx, &format!("/groups/{id}")))
+}
+
+#[derive(Serialize)]
+struct MoveTarget {
+    id: i64,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct MoveView {
+    group: GroupLink,
+    action: String,
+    targets: Vec<MoveTarget>,
+    error: Option<String>,
+    cancel_url: String,
+}
+
+/// Where `g` may move, as hitobito offers it: the non-deleted ancestors
+/// and their children whose type allows `g`'s type, without `g`'s own
+/// subtree and its current parent, and only where the actor may create it.
+fn move_targets<'a>(state: &AppState, viewer: &'a Viewer, g: &Group) -> Vec<&'a Group> {
+    let tree = &*viewer.tree;
+    let mut targets: Vec<&Group> = Vec::new();
+    for ancestor in tree.hierarchy(g.id).into_iter().filter(|a| a.id != g.id) {
+        let candidates = std::iter::once(ancestor).chain(tree.children(ancestor.id));
+        for c in candidates {
+            let fits = group::check_move(&state.org, g, c).is_ok()
+                && ability::permit_move_group(&viewer.actor, g, c, tree).is_ok();
+            if fits && !targets.iter().any(|t| t.id == c.id) {
+                targets.push(c);
+            }
+        }
+    }
+    targets
+}
+
+fn move_view(
+    ctx: &RequestCtx,
+    state: &AppState,
+    viewer: &Viewer,
+    g: &Group,
+    error: Option<String>,
+) -> MoveView {
+    let lang = ctx.lang;
+    let targets = move_targets(state, viewer, g)
+        .into_iter()
+        .map(|t| MoveTarget {
+            id: t.id.0,
+            label: format!(
+                "{} ({})",
+                t.display_name(),
+                group_type_label(&state.org, lang, &t.group_type)
+            ),
+        })
+        .collect();
+    MoveView {
+        group: GroupLink::new(&state.org, lang, g),
+        action: format!("/groups/{}/move", g.id),
+        targets,
+        error,
+        cancel_url: format!("/groups/{}", g.id),
+    }
+}
+
+/// GET /groups/:id/move: the form to move a group below another parent
+/// (page, or the form fragment).
+#[handler]
+pub fn move_form(
+    ctx: &RequestCtx,
+    state: Data<&AppState>,
+    Path(id): Path<GroupId>,
+) -> Result<Response, WebError> {
+    let viewer = ctx.viewer()?;
+    let g = visible_group(viewer, id)?;
+    check(ability::group(
+        &viewer.actor,
+        GroupAction::Update,
+        g,
+        &viewer.tree,
+    ))?;
+    let view = move_view(ctx, &state, viewer, g, None);
+    ctx.render(&state, "groups/move.html", "groups/_move_form.html", &view)
+}
+
+/// POST /groups/:id/move: moves the group and its subtree below
+/// `target_id` (redirect to it, or the form again with the reason).
+#[handler]
+pub async fn move_group(
+    ctx: &RequestCtx,
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<GroupId>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, WebError> {
+    let viewer = ctx.viewer()?;
+    let g = visible_group(viewer, id)?;
+    check(ability::group(
+        &viewer.actor,
+        GroupAction::Update,
+        g,
+        &viewer.tree,
+    ))?;
+    let target_id: Option<GroupId> = fields.get("target_id").and_then(|t| t.trim().parse().ok());
+    let Some(target) = target_id
+        .and_then(|t| viewer.tree.get(t))
+        .filter(|t| !t.is_deleted())
+    else {
+        let view = move_view(
+            ctx,
+            &state,
+            viewer,
+            g,
+            Some(ctx.t("groups.move_pick_target")),
+        );
+        let resp = ctx.render(&state, "groups/move.html", "groups/_move_form.html", &view)?;
+        return Ok(unprocessable(resp));
+    };
+    group::check_move(&state.org, g, target)?;
+    let permit = ability::permit_move_group(&viewer.actor, g, target, &viewer.tree)?;
+    let now = Utc::now();
+    state.db(move |s| s.move_group(&permit, now)).await?;
+    context::set_flash(req.cookie(), &state, "notice", "flash.group_moved");
     Ok(redirect(ctx, &format!("/groups/{id}")))
 }

@@ -21,6 +21,7 @@ async fn every_kind_of_post_and_delete_is_refused_without_a_valid_token() {
         (Method::DELETE, format!("/groups/{m}"), true),
         (Method::POST, format!("/groups/{m}/delete"), false),
         (Method::POST, format!("/groups/{m}/archive"), false),
+        (Method::POST, format!("/groups/{m}/move"), false),
         (Method::POST, format!("/groups/{m}/people"), false),
         (Method::POST, format!("/groups/{m}/people/{j}"), false),
         (Method::PATCH, format!("/groups/{m}/people/{j}"), true),

@@ -295,3 +295,104 @@ async fn leader_deletes_inline_and_archives_groups() {
     let stored = app.store.group(sponsors.id).expect("read").expect("kept");
     assert!(stored.deleted_at.is_some());
 }
+
+#[tokio::test]
+async fn administrator_moves_a_club_to_another_region_with_its_subtree() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let south = app.group("Region South");
+    let members = app.child(&club, "ClubMembers");
+    let mut b = app.signed_in("admin@demo.example").await;
+
+    let form = b.get(&format!("/groups/{}/move", club.id)).await;
+    form.assert_status(StatusCode::OK);
+    assert!(form.body.contains(&format!("value=\"{}\"", south.id)));
+    let fragment = b.get_htmx(&format!("/groups/{}/move", club.id)).await;
+    assert!(!fragment.is_full_page());
+    assert!(fragment.has_vary_hx_request());
+
+    let moved = b
+        .post(
+            &format!("/groups/{}/move", club.id),
+            &[("target_id", &south.id.to_string())],
+        )
+        .await;
+    moved.assert_status(StatusCode::SEE_OTHER);
+    let club = app.store.group(club.id).expect("read").expect("club");
+    assert_eq!(club.parent_id, Some(south.id));
+    assert!(club.path.contains(&south.id));
+    let members = app.store.group(members.id).expect("read").expect("members");
+    assert!(members.path.contains(&south.id));
+    assert_eq!(members.layer_group_id, club.id);
+}
+
+#[tokio::test]
+async fn moved_subgroup_takes_the_layer_of_its_new_parent() {
+    let app = TestApp::new();
+    let alpha_members = app.child(&app.group("Club Alpha"), "ClubMembers");
+    let beta = app.group("Club Beta");
+    let beta_members = app.child(&beta, "ClubMembers");
+    let team = app.add_group(&alpha_members, "ClubMembers", "Team Blue");
+    let mut b = app.signed_in("admin@demo.example").await;
+    b.post(
+        &format!("/groups/{}/move", team.id),
+        &[("target_id", &beta_members.id.to_string())],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    let team = app.store.group(team.id).expect("read").expect("team");
+    assert_eq!(team.layer_group_id, beta.id);
+    assert_eq!(team.parent_id, Some(beta_members.id));
+}
+
+#[tokio::test]
+async fn move_is_refused_without_write_access_or_to_a_place_outside_reach() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let south = app.group("Region South");
+    let mut tina = app.signed_in("trainer@demo.example").await;
+    tina.get(&format!("/groups/{}/move", club.id))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    tina.post(
+        &format!("/groups/{}/move", club.id),
+        &[("target_id", &south.id.to_string())],
+    )
+    .await
+    .assert_status(StatusCode::FORBIDDEN);
+
+    // Nora may edit Club Alpha but may not create anything in Region South.
+    let mut nora = app.signed_in("north@demo.example").await;
+    let form = nora.get(&format!("/groups/{}/move", club.id)).await;
+    form.assert_status(StatusCode::OK);
+    assert!(!form.body.contains(&format!("value=\"{}\"", south.id)));
+    nora.post(
+        &format!("/groups/{}/move", club.id),
+        &[("target_id", &south.id.to_string())],
+    )
+    .await
+    .assert_status(StatusCode::FORBIDDEN);
+    let club = app.store.group(club.id).expect("read").expect("club");
+    assert_ne!(club.parent_id, Some(south.id));
+}
+
+#[tokio::test]
+async fn move_into_its_own_subtree_or_without_target_is_refused() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let members = app.child(&club, "ClubMembers");
+    let mut b = app.signed_in("admin@demo.example").await;
+    let own = b
+        .post(
+            &format!("/groups/{}/move", club.id),
+            &[("target_id", &members.id.to_string())],
+        )
+        .await;
+    assert!(own.status.is_client_error(), "got {}", own.status);
+    let none = b
+        .post(&format!("/groups/{}/move", club.id), &[("target_id", "x")])
+        .await;
+    none.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let club_now = app.store.group(club.id).expect("read").expect("club");
+    assert_eq!(club_now.parent_id, club.parent_id);
+}
