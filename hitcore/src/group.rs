@@ -47,7 +47,8 @@ pub struct Address {
 }
 
 impl Address {
-    /// Trims every field and records lines that are too long or broken.
+    /// Trims every field but the zip code (blank ones become none) and
+    /// records lines that are too long or broken.
     pub fn cleaned(self, v: &mut Violations) -> Address {
         let a = Address {
             address_care_of: clean(self.address_care_of),
@@ -139,7 +140,10 @@ impl GroupPatch {
         single_line(&mut v, "short_name", &short_name, 31);
         let email = email(&mut v, "email", self.email);
         let description = clean(self.description);
-        if description.as_ref().is_some_and(|d| d.len() > 65_535) {
+        if description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > 65_535)
+        {
             v.add("description", "errors.too_long");
         }
         let address = self.address.cleaned(&mut v);
@@ -217,17 +221,13 @@ pub fn plan_create(
             child: group_type.to_owned(),
         });
     }
-    let gt = org
-        .group_type(group_type)
-        .ok_or_else(|| GroupRuleError::TypeNotAllowed {
+    if org.group_type(group_type).is_none() {
+        return Err(GroupRuleError::TypeNotAllowed {
             parent: parent.group_type.clone(),
             child: group_type.to_owned(),
-        })?;
-    if gt.is_static_name && sibling_types.iter().any(|t| t == group_type) {
-        return Err(GroupRuleError::StaticNameTaken {
-            group_type: group_type.to_owned(),
         });
     }
+    check_static_name_free(org, group_type, sibling_types)?;
     let mut plan = Vec::new();
     push_with_defaults(
         org,
@@ -237,6 +237,28 @@ pub fn plan_create(
         Some(fields),
     );
     Ok(plan)
+}
+
+/// Checks that a group of `group_type` may join siblings of
+/// `sibling_types` (the types of the new parent's non-deleted children):
+/// a static-name type exists at most once per parent (section 1.4). For
+/// creating and for moving a group; the stores check it again when they
+/// write.
+///
+/// # Errors
+/// [`GroupRuleError::StaticNameTaken`].
+pub fn check_static_name_free(
+    org: &Organisation,
+    group_type: &str,
+    sibling_types: &[String],
+) -> Result<(), GroupRuleError> {
+    let is_static = org.group_type(group_type).is_some_and(|t| t.is_static_name);
+    if is_static && sibling_types.iter().any(|t| t == group_type) {
+        return Err(GroupRuleError::StaticNameTaken {
+            group_type: group_type.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// Plans the root group of a new organisation with its default children.
@@ -299,12 +321,16 @@ pub fn check_destroy(group: &Group, has_children: bool) -> Result<(), GroupRuleE
     Ok(())
 }
 
-/// Checks that a group may be archived: not yet archived, no non-deleted
-/// subgroups.
+/// Checks that a group may be archived: not deleted, not yet archived, not
+/// the root and without non-deleted subgroups.
 ///
 /// # Errors
-/// [`GroupRuleError::AlreadyArchived`] or [`GroupRuleError::HasChildren`].
+/// [`GroupRuleError::Inactive`], [`GroupRuleError::AlreadyArchived`],
+/// [`GroupRuleError::RootGroup`] or [`GroupRuleError::HasChildren`].
 pub fn check_archive(group: &Group, has_children: bool) -> Result<(), GroupRuleError> {
+    if group.is_deleted() {
+        return Err(GroupRuleError::Inactive(group.id));
+    }
     if group.is_archived() {
         return Err(GroupRuleError::AlreadyArchived(group.id));
     }
@@ -317,13 +343,21 @@ pub fn check_archive(group: &Group, has_children: bool) -> Result<(), GroupRuleE
     Ok(())
 }
 
-/// Checks a move of `group` below `target`: the target's type must allow
-/// the group's type, and the target may be neither the group itself, one of
-/// its subgroups, nor its current parent.
+/// Checks a move of `group` below `target`: the group must not be deleted
+/// (an archived one may move), the target must be active and its type must
+/// allow the group's type, and the target may be neither the group itself,
+/// one of its subgroups, nor its current parent.
+///
+/// Whether the target already has a child of a static-name type is a
+/// question about the target's children, which the store answers.
 ///
 /// # Errors
-/// [`GroupRuleError::BadMoveTarget`] or [`GroupRuleError::TypeNotAllowed`].
+/// [`GroupRuleError::BadMoveTarget`], [`GroupRuleError::Inactive`] or
+/// [`GroupRuleError::TypeNotAllowed`].
 pub fn check_move(org: &Organisation, group: &Group, target: &Group) -> Result<(), GroupRuleError> {
+    if group.is_deleted() {
+        return Err(GroupRuleError::Inactive(group.id));
+    }
     if target.is_in_subtree_of(group.id) || Some(target.id) == group.parent_id {
         return Err(GroupRuleError::BadMoveTarget(group.id));
     }
@@ -420,5 +454,259 @@ impl GroupTree {
     /// Whether the tree has no groups at all.
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn org() -> Organisation {
+        let src = include_str!("../../examples/demo-federation.toml");
+        Organisation::from_toml(src, "demo-federation.toml").expect("the demo loads")
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 3, 10, 12, 0, 0)
+            .single()
+            .expect("valid instant")
+    }
+
+    /// A group with `path` (the last id is its own) in layer `layer`.
+    fn group(path: &[i64], layer: i64, group_type: &str) -> Group {
+        let id = *path.last().expect("a path ends with the group");
+        Group {
+            id: GroupId(id),
+            parent_id: path.len().checked_sub(2).map(|i| GroupId(path[i])),
+            path: path.iter().copied().map(GroupId).collect(),
+            layer_group_id: GroupId(layer),
+            group_type: group_type.to_owned(),
+            name: format!("{group_type} {id}"),
+            short_name: None,
+            email: None,
+            description: None,
+            address: Address::default(),
+            created_at: now(),
+            updated_at: now(),
+            deleted_at: None,
+            archived_at: None,
+        }
+    }
+
+    fn named(name: &str) -> GroupPatch {
+        GroupPatch {
+            name: Some(name.to_owned()),
+            ..GroupPatch::default()
+        }
+    }
+
+    #[test]
+    fn new_group_brings_its_default_children_named_after_their_type() {
+        let org = org();
+        let region = group(&[1, 2], 2, "Region");
+        let plan = plan_create(&org, &region, &[], "Club", named("Club X")).expect("allowed");
+        let got: Vec<(&str, Option<&str>, PlanParent)> = plan
+            .iter()
+            .map(|g| (g.group_type.as_str(), g.fields.name.as_deref(), g.parent))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("Club", Some("Club X"), PlanParent::Existing(GroupId(2))),
+                ("ClubBoard", Some("Board"), PlanParent::Planned(0)),
+                ("ClubMembers", Some("Members"), PlanParent::Planned(0)),
+            ]
+        );
+        assert!(plan[0].is_layer && !plan[1].is_layer);
+    }
+
+    #[test]
+    fn static_name_type_is_created_once_per_parent_and_keeps_its_label() {
+        let org = org();
+        let club = group(&[1, 2, 3], 3, "Club");
+        let mut fields = named("Our own name");
+        fields.short_name = Some("OWN".into());
+        let plan = plan_create(&org, &club, &[], "ClubBoard", fields).expect("first board");
+        assert_eq!(plan[0].fields.name.as_deref(), Some("Board"));
+        assert_eq!(plan[0].fields.short_name, None);
+        let siblings = ["ClubMembers".to_owned(), "ClubBoard".to_owned()];
+        assert_eq!(
+            plan_create(&org, &club, &siblings, "ClubBoard", named("Second")),
+            Err(GroupRuleError::StaticNameTaken {
+                group_type: "ClubBoard".into()
+            })
+        );
+        // Types without a fixed name may repeat.
+        assert!(plan_create(&org, &club, &siblings, "ClubMembers", named("More")).is_ok());
+    }
+
+    #[test]
+    fn child_type_must_be_allowed_and_parent_active() {
+        let org = org();
+        let club = group(&[1, 2, 3], 3, "Club");
+        assert_eq!(
+            plan_create(&org, &club, &[], "Region", named("R")),
+            Err(GroupRuleError::TypeNotAllowed {
+                parent: "Club".into(),
+                child: "Region".into()
+            })
+        );
+        assert!(matches!(
+            plan_create(&org, &club, &[], "NoSuchType", named("R")),
+            Err(GroupRuleError::TypeNotAllowed { .. })
+        ));
+        let mut archived = club.clone();
+        archived.archived_at = Some(now());
+        assert_eq!(
+            plan_create(&org, &archived, &[], "ClubMembers", named("M")),
+            Err(GroupRuleError::Inactive(GroupId(3)))
+        );
+    }
+
+    #[test]
+    fn root_and_groups_with_children_are_not_deleted() {
+        let root = group(&[1], 1, "Federation");
+        assert_eq!(check_destroy(&root, false), Err(GroupRuleError::RootGroup));
+        let club = group(&[1, 2, 3], 3, "Club");
+        assert_eq!(
+            check_destroy(&club, true),
+            Err(GroupRuleError::HasChildren(GroupId(3)))
+        );
+        assert_eq!(check_destroy(&club, false), Ok(()));
+        let mut archived = club;
+        archived.archived_at = Some(now());
+        assert_eq!(check_destroy(&archived, false), Ok(()), "archived may go");
+    }
+
+    #[test]
+    fn archive_is_refused_for_deleted_archived_root_and_parents() {
+        let mut deleted = group(&[1, 2, 3, 4], 3, "ClubMembers");
+        deleted.deleted_at = Some(now());
+        assert_eq!(
+            check_archive(&deleted, false),
+            Err(GroupRuleError::Inactive(GroupId(4)))
+        );
+        let mut archived = group(&[1, 2, 3, 4], 3, "ClubMembers");
+        archived.archived_at = Some(now());
+        assert_eq!(
+            check_archive(&archived, false),
+            Err(GroupRuleError::AlreadyArchived(GroupId(4)))
+        );
+        let root = group(&[1], 1, "Federation");
+        assert_eq!(check_archive(&root, false), Err(GroupRuleError::RootGroup));
+        let members = group(&[1, 2, 3, 4], 3, "ClubMembers");
+        assert_eq!(
+            check_archive(&members, true),
+            Err(GroupRuleError::HasChildren(GroupId(4)))
+        );
+        assert_eq!(check_archive(&members, false), Ok(()));
+    }
+
+    #[test]
+    fn deleted_group_does_not_move_but_an_archived_one_may() {
+        let org = org();
+        let members = group(&[1, 2, 3, 4], 3, "ClubMembers");
+        let other = group(&[1, 2, 5, 6], 5, "ClubMembers");
+        let mut deleted = members.clone();
+        deleted.deleted_at = Some(now());
+        assert_eq!(
+            check_move(&org, &deleted, &other),
+            Err(GroupRuleError::Inactive(GroupId(4)))
+        );
+        let mut archived = members;
+        archived.archived_at = Some(now());
+        assert_eq!(check_move(&org, &archived, &other), Ok(()));
+    }
+
+    #[test]
+    fn move_target_is_checked_for_place_state_and_type() {
+        let org = org();
+        let members = group(&[1, 2, 3, 4], 3, "ClubMembers");
+        let below = group(&[1, 2, 3, 4, 7], 3, "ClubMembers");
+        let club = group(&[1, 2, 3], 3, "Club");
+        for target in [&members, &below, &club] {
+            assert_eq!(
+                check_move(&org, &members, target),
+                Err(GroupRuleError::BadMoveTarget(GroupId(4))),
+                "{}",
+                target.id
+            );
+        }
+        let mut gone = group(&[1, 2, 5, 6], 5, "ClubMembers");
+        gone.deleted_at = Some(now());
+        assert_eq!(
+            check_move(&org, &members, &gone),
+            Err(GroupRuleError::Inactive(GroupId(6)))
+        );
+        let region = group(&[1, 2], 2, "Region");
+        assert!(matches!(
+            check_move(&org, &members, &region),
+            Err(GroupRuleError::TypeNotAllowed { .. })
+        ));
+        let root = group(&[1], 1, "Federation");
+        assert_eq!(
+            check_move(&org, &root, &members),
+            Err(GroupRuleError::BadMoveTarget(GroupId(1))),
+            "the root moves nowhere"
+        );
+    }
+
+    #[test]
+    fn static_name_type_may_not_join_a_sibling_of_its_type() {
+        let org = org();
+        let siblings = ["ClubBoard".to_owned(), "ClubMembers".to_owned()];
+        assert_eq!(
+            check_static_name_free(&org, "ClubBoard", &siblings),
+            Err(GroupRuleError::StaticNameTaken {
+                group_type: "ClubBoard".into()
+            })
+        );
+        assert_eq!(
+            check_static_name_free(&org, "ClubMembers", &siblings),
+            Ok(())
+        );
+        assert_eq!(check_static_name_free(&org, "ClubBoard", &[]), Ok(()));
+    }
+
+    #[test]
+    fn description_limit_counts_characters_not_bytes() {
+        let patch = |n: usize| GroupPatch {
+            description: Some("ä".repeat(n)),
+            ..named("G")
+        };
+        // 65,535 two-byte characters are within the documented limit.
+        assert!(patch(65_535).validated(false).is_ok());
+        let v = patch(65_536).validated(false).expect_err("too long");
+        assert_eq!(v.for_field("description"), Some("errors.too_long"));
+    }
+
+    #[test]
+    fn name_is_required_unless_the_type_fixes_it() {
+        let v = GroupPatch::default().validated(false).expect_err("no name");
+        assert_eq!(v.for_field("name"), Some("errors.required"));
+        assert!(GroupPatch::default().validated(true).is_ok());
+        let long = GroupPatch {
+            short_name: Some("x".repeat(32)),
+            ..named("G")
+        };
+        let v = long.validated(false).expect_err("short name too long");
+        assert_eq!(v.for_field("short_name"), Some("errors.too_long"));
+    }
+
+    #[test]
+    fn siblings_sort_by_display_name_ignoring_case() {
+        let mut a = group(&[1, 10], 1, "Committee");
+        a.name = "beta".into();
+        let mut b = group(&[1, 11], 1, "Committee");
+        b.name = "Zulu".into();
+        b.short_name = Some("Alpha".into());
+        let mut c = group(&[1, 12], 1, "Committee");
+        c.name = "Gamma".into();
+        let mut all = vec![c, a, b];
+        sort_siblings(&mut all);
+        let names: Vec<&str> = all.iter().map(Group::display_name).collect();
+        assert_eq!(names, ["Alpha", "beta", "Gamma"]);
     }
 }

@@ -108,8 +108,9 @@ impl PersonPatch {
     /// # Errors
     /// The violations: no name at all (or no company name for a company),
     /// an invalid email, a gender other than `m`/`w`, a birthday outside
-    /// 1900..=9999, a language the organisation does not offer, or a line
-    /// break in a single-line field.
+    /// 1900..=9999, a language the organisation does not offer, additional
+    /// information over 65,535 characters, or a line break in (or more than
+    /// 255 characters of) a single-line field.
     pub fn validated(self, org: &Organisation) -> Result<PersonPatch, Violations> {
         let mut v = Violations::default();
         let p = PersonPatch {
@@ -156,7 +157,7 @@ impl PersonPatch {
         }
         if p.additional_information
             .as_ref()
-            .is_some_and(|t| t.len() > 65_535)
+            .is_some_and(|t| t.chars().count() > 65_535)
         {
             v.add("additional_information", "errors.too_long");
         }
@@ -272,4 +273,217 @@ pub fn contact_data_visible(org: &Organisation, roles: &[Role], today: NaiveDate
         org.role_type(&r.role_type)
             .is_some_and(|t| t.has(Permission::ContactData))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::id::RoleId;
+
+    fn org() -> Organisation {
+        let src = include_str!("../../examples/demo-federation.toml");
+        Organisation::from_toml(src, "demo-federation.toml").expect("the demo loads")
+    }
+
+    fn named(first: &str) -> PersonPatch {
+        PersonPatch {
+            first_name: Some(first.to_owned()),
+            ..PersonPatch::default()
+        }
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2025, 3, 10).expect("valid date")
+    }
+
+    fn role(id: i64, group: i64, role_type: &str, updated_days_ago: i64) -> Role {
+        let t = Utc
+            .with_ymd_and_hms(2025, 3, 10, 12, 0, 0)
+            .single()
+            .expect("valid instant");
+        Role {
+            id: RoleId(id),
+            person_id: PersonId(1),
+            group_id: GroupId(group),
+            role_type: role_type.to_owned(),
+            label: None,
+            start_on: None,
+            end_on: None,
+            archived_at: None,
+            is_terminated: false,
+            created_at: t,
+            updated_at: t - chrono::Duration::days(updated_days_ago),
+        }
+    }
+
+    #[test]
+    fn one_of_first_last_or_nickname_is_required_unless_a_company() {
+        let v = PersonPatch::default()
+            .validated(&org())
+            .expect_err("no name");
+        assert_eq!(v.for_field("first_name"), Some("errors.name_required"));
+        for p in [
+            named("Ann"),
+            PersonPatch {
+                last_name: Some("Berg".into()),
+                ..PersonPatch::default()
+            },
+            PersonPatch {
+                nickname: Some("Bee".into()),
+                ..PersonPatch::default()
+            },
+        ] {
+            assert!(p.validated(&org()).is_ok());
+        }
+        let blank = PersonPatch {
+            first_name: Some("   ".into()),
+            ..PersonPatch::default()
+        };
+        assert!(blank.validated(&org()).is_err(), "blank is no name");
+    }
+
+    #[test]
+    fn company_needs_a_company_name_but_no_person_name() {
+        let company = PersonPatch {
+            is_company: true,
+            ..PersonPatch::default()
+        };
+        let v = company
+            .clone()
+            .validated(&org())
+            .expect_err("no company name");
+        assert_eq!(v.for_field("company_name"), Some("errors.required"));
+        let named = PersonPatch {
+            company_name: Some(" Holz AG ".into()),
+            ..company
+        };
+        let p = named.validated(&org()).expect("valid company");
+        assert_eq!(p.company_name.as_deref(), Some("Holz AG"));
+    }
+
+    #[test]
+    fn fields_are_trimmed_except_the_zip_code_and_blank_email_is_none() {
+        let mut p = named("  Ann ");
+        p.email = Some("  ".into());
+        p.address.zip_code = Some(" 8400 ".into());
+        p.address.town = Some(" Winterthur ".into());
+        let p = p.validated(&org()).expect("valid");
+        assert_eq!(p.first_name.as_deref(), Some("Ann"));
+        assert_eq!(p.email, None);
+        assert_eq!(p.address.zip_code.as_deref(), Some(" 8400 "));
+        assert_eq!(p.address.town.as_deref(), Some("Winterthur"));
+    }
+
+    #[test]
+    fn gender_birthday_language_and_long_text_are_checked() {
+        let org = org();
+        let mut p = named("Ann");
+        p.gender = Some("x".into());
+        p.birthday = NaiveDate::from_ymd_opt(1899, 12, 31);
+        p.language = Some("fr".into());
+        p.additional_information = Some("ü".repeat(65_536));
+        let v = p.validated(&org).expect_err("invalid");
+        assert_eq!(v.for_field("gender"), Some("errors.invalid"));
+        assert_eq!(v.for_field("birthday"), Some("errors.year_range"));
+        assert_eq!(v.for_field("language"), Some("errors.invalid"));
+        assert_eq!(
+            v.for_field("additional_information"),
+            Some("errors.too_long")
+        );
+        let mut ok = named("Ann");
+        ok.gender = Some("w".into());
+        ok.birthday = NaiveDate::from_ymd_opt(1900, 1, 1);
+        ok.language = Some("de".into());
+        ok.additional_information = Some("ü".repeat(65_535));
+        assert!(ok.validated(&org).is_ok(), "65,535 characters fit");
+    }
+
+    #[test]
+    fn line_breaks_in_names_are_refused() {
+        let v = named("Ann\r\nBcc: x@y")
+            .validated(&org())
+            .expect_err("header injection");
+        assert_eq!(v.for_field("first_name"), Some("errors.single_line"));
+    }
+
+    #[test]
+    fn primary_group_stays_while_active_there_else_follows_the_latest_update() {
+        let roles = [
+            role(1, 10, "ClubMembers.Active", 5),
+            role(2, 20, "ClubMembers.Trainer", 1),
+        ];
+        let t = today();
+        assert_eq!(
+            primary_group_after(Some(GroupId(10)), &roles, t),
+            Some(GroupId(10))
+        );
+        assert_eq!(
+            primary_group_after(Some(GroupId(99)), &roles, t),
+            Some(GroupId(20)),
+            "most recently updated active role"
+        );
+        assert_eq!(primary_group_after(None, &roles, t), Some(GroupId(20)));
+        let mut ended = role(3, 30, "ClubMembers.Active", 0);
+        ended.end_on = t.pred_opt();
+        let mut archived = role(4, 40, "ClubMembers.Active", 0);
+        archived.archived_at = Some(Utc::now());
+        assert_eq!(
+            primary_group_after(Some(GroupId(30)), &[ended, archived], t),
+            None,
+            "no active role, no primary group"
+        );
+    }
+
+    #[test]
+    fn contact_data_visibility_needs_an_active_contact_data_role() {
+        let org = org();
+        let t = today();
+        let trainer = role(1, 10, "ClubMembers.Trainer", 0);
+        assert!(contact_data_visible(
+            &org,
+            std::slice::from_ref(&trainer),
+            t
+        ));
+        let mut ended = trainer;
+        ended.end_on = t.pred_opt();
+        assert!(!contact_data_visible(&org, &[ended], t));
+        assert!(!contact_data_visible(
+            &org,
+            &[role(2, 10, "ClubMembers.Active", 0)],
+            t
+        ));
+    }
+
+    #[test]
+    fn display_list_and_greeting_names_follow_hitobito() {
+        let now = Utc::now();
+        let mut p = Person {
+            id: PersonId(1),
+            first_name: Some("Ann".into()),
+            last_name: Some("Berg".into()),
+            nickname: Some("Bee".into()),
+            company_name: Some("Holz AG".into()),
+            is_company: false,
+            email: None,
+            address: Address::default(),
+            gender: None,
+            birthday: None,
+            language: "en".into(),
+            additional_information: None,
+            primary_group_id: None,
+            contact_data_visible: false,
+            created_at: now,
+            updated_at: now,
+        };
+        assert_eq!(p.display_name(), "Ann Berg / Bee");
+        assert_eq!(p.list_name(), "Berg Ann");
+        assert_eq!(p.greeting_name(), "Ann");
+        p.is_company = true;
+        assert_eq!(p.display_name(), "Holz AG / Bee");
+        assert_eq!(p.list_name(), "Holz AG");
+        p.first_name = None;
+        assert_eq!(p.greeting_name(), "Bee");
+    }
 }

@@ -234,6 +234,162 @@ mod tests {
         );
     }
 
+    fn org() -> Organisation {
+        let src = include_str!("../../examples/demo-federation.toml");
+        Organisation::from_toml(src, "demo-federation.toml").expect("the demo loads")
+    }
+
+    fn club_members() -> Group {
+        Group {
+            id: GroupId(4),
+            parent_id: Some(GroupId(3)),
+            path: vec![GroupId(1), GroupId(2), GroupId(3), GroupId(4)],
+            layer_group_id: GroupId(3),
+            group_type: "ClubMembers".into(),
+            name: "Members".into(),
+            short_name: None,
+            email: None,
+            description: None,
+            address: crate::group::Address::default(),
+            created_at: now(),
+            updated_at: now(),
+            deleted_at: None,
+            archived_at: None,
+        }
+    }
+
+    fn new_role(
+        role_type: &str,
+        start_on: Option<NaiveDate>,
+        end_on: Option<NaiveDate>,
+    ) -> NewRole {
+        NewRole {
+            person_id: PersonId(1),
+            group_id: GroupId(4),
+            role_type: role_type.into(),
+            label: Some("  Youth ".into()),
+            start_on,
+            end_on,
+        }
+    }
+
+    #[test]
+    fn new_role_without_start_starts_today_and_keeps_a_trimmed_label() {
+        let r = new_role("ClubMembers.Active", None, None)
+            .validated(&org(), &club_members(), day(10))
+            .expect("valid");
+        assert_eq!(r.start_on, Some(day(10)));
+        assert_eq!(r.label.as_deref(), Some("Youth"));
+    }
+
+    #[test]
+    fn new_role_may_end_on_its_first_day_but_not_before() {
+        let (org, g) = (org(), club_members());
+        assert!(
+            new_role("ClubMembers.Active", Some(day(5)), Some(day(5)))
+                .validated(&org, &g, day(10))
+                .is_ok()
+        );
+        let v = new_role("ClubMembers.Active", Some(day(5)), Some(day(4)))
+            .validated(&org, &g, day(10))
+            .expect_err("ends before it starts");
+        assert_eq!(v.for_field("end_on"), Some("errors.end_before_start"));
+        // The start defaults to today, so an end in the past is refused too.
+        let v = new_role("ClubMembers.Active", None, Some(day(9)))
+            .validated(&org, &g, day(10))
+            .expect_err("ends before today");
+        assert_eq!(v.for_field("end_on"), Some("errors.end_before_start"));
+    }
+
+    #[test]
+    fn new_role_type_must_belong_to_the_group_type() {
+        let v = new_role("Club.ClubLeader", None, None)
+            .validated(&org(), &club_members(), day(10))
+            .expect_err("a club role in a members group");
+        assert_eq!(
+            v.for_field("role_type"),
+            Some("errors.role_type_not_allowed")
+        );
+        let v = new_role("Nope", None, None)
+            .validated(&org(), &club_members(), day(10))
+            .expect_err("unknown type");
+        assert_eq!(
+            v.for_field("role_type"),
+            Some("errors.role_type_not_allowed")
+        );
+    }
+
+    #[test]
+    fn restricted_role_type_is_refused() {
+        let src = "[organisation]\nname = \"T\"\nroot = \"Top\"\n[group_types.Top]\n\
+                   layer = true\n[[group_types.Top.roles]]\nkey = \"Managed\"\n\
+                   kind = \"restricted\"\n";
+        let org = Organisation::from_toml(src, "t.toml").expect("org");
+        let mut top = club_members();
+        top.group_type = "Top".into();
+        let v = new_role("Top.Managed", None, None)
+            .validated(&org, &top, day(10))
+            .expect_err("restricted");
+        assert_eq!(
+            v.for_field("role_type"),
+            Some("errors.role_type_restricted")
+        );
+    }
+
+    #[test]
+    fn new_role_in_an_inactive_group_and_dates_out_of_range_are_refused() {
+        let mut archived = club_members();
+        archived.archived_at = Some(now());
+        let v = new_role("ClubMembers.Active", None, None)
+            .validated(&org(), &archived, day(10))
+            .expect_err("archived group");
+        assert_eq!(v.for_field("group_id"), Some("errors.group_inactive"));
+        let far = NaiveDate::from_ymd_opt(10_000, 1, 1);
+        let v = new_role(
+            "ClubMembers.Active",
+            NaiveDate::from_ymd_opt(1899, 1, 1),
+            far,
+        )
+        .validated(&org(), &club_members(), day(10))
+        .expect_err("years");
+        assert_eq!(v.for_field("start_on"), Some("errors.year_range"));
+        assert_eq!(v.for_field("end_on"), Some("errors.year_range"));
+    }
+
+    #[test]
+    fn role_patch_checks_the_order_of_its_dates() {
+        let patch = RolePatch {
+            label: None,
+            start_on: Some(day(5)),
+            end_on: Some(day(1)),
+        };
+        let v = patch.validated().expect_err("end before start");
+        assert_eq!(v.for_field("end_on"), Some("errors.end_before_start"));
+    }
+
+    #[test]
+    fn young_ended_role_is_deleted_and_old_role_ending_today_ends_yesterday() {
+        assert_eq!(
+            remove_outcome(&role(3, Some(day(1)), Some(day(5))), now()),
+            RemoveOutcome::Delete,
+            "young wins over ended"
+        );
+        assert_eq!(
+            remove_outcome(&role(30, Some(day(1)), Some(day(10))), now()),
+            RemoveOutcome::End(day(9))
+        );
+        assert_eq!(
+            remove_outcome(&role(30, None, Some(day(9))), now()),
+            RemoveOutcome::AlreadyEnded,
+            "ended yesterday"
+        );
+        assert_eq!(
+            remove_outcome(&role(30, Some(day(20)), None), now()),
+            RemoveOutcome::Delete,
+            "future role"
+        );
+    }
+
     #[test]
     fn state_follows_dates() {
         let today = day(10);

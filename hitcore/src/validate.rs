@@ -57,11 +57,12 @@ pub fn clean(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// Checks a single-line field: no line breaks (they would become header
-/// lines in mail, see shared case 18) and at most `max` characters.
+/// Checks a single-line field: no line breaks or other control characters
+/// (a line break would become a header line in mail, see shared case 18)
+/// and at most `max` characters.
 pub fn single_line(v: &mut Violations, field: &str, value: &Option<String>, max: usize) {
     if let Some(s) = value {
-        if s.contains(['\r', '\n']) {
+        if s.chars().any(char::is_control) {
             v.add(field, "errors.single_line");
         } else if s.chars().count() > max {
             v.add(field, "errors.too_long");
@@ -78,7 +79,7 @@ pub fn email(v: &mut Violations, field: &str, value: Option<String>) -> Option<S
     let valid = matches!((parts.next(), parts.next(), parts.next()), (Some(l), Some(d), None)
         if !l.is_empty() && !d.is_empty())
         && !email.chars().any(char::is_whitespace)
-        && email.len() <= 255;
+        && email.chars().count() <= 255;
     if !valid {
         v.add(field, "errors.invalid_email");
     }
@@ -104,6 +105,18 @@ mod tests {
     }
 
     #[test]
+    fn email_length_limit_counts_characters_not_bytes() {
+        let mut v = Violations::default();
+        // 255 characters, 505 bytes: within the documented limit.
+        let long = format!("{}@b.ch", "ä".repeat(250));
+        assert_eq!(long.chars().count(), 255);
+        email(&mut v, "email", Some(long));
+        assert!(v.is_empty(), "{v}");
+        email(&mut v, "email", Some(format!("{}@b.ch", "a".repeat(251))));
+        assert_eq!(v.for_field("email"), Some("errors.invalid_email"));
+    }
+
+    #[test]
     fn blank_email_is_none() {
         let mut v = Violations::default();
         assert_eq!(email(&mut v, "email", Some("   ".into())), None);
@@ -120,5 +133,9 @@ mod tests {
             255,
         );
         assert_eq!(v.for_field("first_name"), Some("errors.single_line"));
+        let mut v = Violations::default();
+        single_line(&mut v, "last_name", &Some("Null\u{0}byte".into()), 255);
+        single_line(&mut v, "nickname", &Some("Tab\there".into()), 255);
+        assert_eq!(v.0.len(), 2, "control characters are refused: {v:?}");
     }
 }

@@ -168,8 +168,9 @@ impl Organisation {
     /// An [`OrgError`] naming the file and line for an unreadable file, bad
     /// TOML, a duplicate key, an unknown permission, group type, role type,
     /// role kind or event type, a default child that is not an allowed
-    /// child, a type the root cannot reach, or a cycle among default
-    /// children.
+    /// child, a type the root cannot reach, a cycle among default
+    /// children, or a static-name type listed twice among one type's
+    /// default children.
     pub fn from_file(path: &Path) -> Result<Organisation, OrgError> {
         let name = path.display().to_string();
         let src = std::fs::read_to_string(path).map_err(|e| OrgError {
@@ -361,6 +362,14 @@ impl Builder<'_> {
                 format!("unknown root group type `{root}`"),
             );
         }
+        // The root starts the first layer: every group needs a layer, and a
+        // root that is not one would leave the whole tree without.
+        if raw.group_types.iter().any(|(k, g)| k.get_ref() == root && !g.layer) {
+            return self.err(
+                raw.organisation.root.span(),
+                format!("root group type `{root}` must be a layer (`layer = true`)"),
+            );
+        }
         let globals: Vec<String> = raw
             .group_types
             .iter()
@@ -378,6 +387,7 @@ impl Builder<'_> {
             group_types.push(gt);
         }
         self.check_unique_roles(&raw, &role_types)?;
+        self.check_static_defaults_once(&raw)?;
         let group_types = self.sort_from_root(&raw, root, group_types)?;
         self.check_default_children_acyclic(&raw, &group_types)?;
         sort_roles_by_group_order(&mut role_types, &group_types);
@@ -571,6 +581,31 @@ impl Builder<'_> {
         for (role, span) in roles.iter().zip(spans) {
             if !seen.insert(role.key.as_str()) {
                 return self.err(span, format!("duplicate role type `{}`", role.key));
+            }
+        }
+        Ok(())
+    }
+
+    /// A parent has at most one child of a static-name type, so such a type
+    /// may appear only once among a type's default children.
+    fn check_static_defaults_once(&self, raw: &RawFile) -> Result<(), OrgError> {
+        let is_static = |key: &str| {
+            raw.group_types
+                .iter()
+                .any(|(k, g)| k.get_ref() == key && g.static_name)
+        };
+        for (key, g) in &raw.group_types {
+            let mut seen = HashSet::new();
+            for child in &g.default_children {
+                let c = child.get_ref().as_str();
+                if !seen.insert(c) && is_static(c) {
+                    let msg = format!(
+                        "default child `{c}` of `{}` is listed twice, but its name is fixed \
+                         and a parent holds only one of it",
+                        key.get_ref()
+                    );
+                    return self.err(child.span(), msg);
+                }
             }
         }
         Ok(())

@@ -608,3 +608,42 @@ fn error_displays_file_line_and_message() {
         "bad.toml:3: unknown root group type `Bottom`"
     );
 }
+
+#[test]
+fn static_name_default_child_listed_twice_names_its_line() {
+    let src = with(
+        r#"default_children = ["Sub"]"#,
+        r#"default_children = ["Side", "Side"]"#,
+    );
+    let src = src.replacen(
+        "[group_types.Side]",
+        "[group_types.Side]\nstatic_name = true",
+        1,
+    );
+    assert_error(
+        &src,
+        8,
+        "default child `Side` of `Top` is listed twice, but its name is fixed and a parent \
+         holds only one of it",
+    );
+}
+
+#[test]
+fn plain_default_child_may_be_listed_twice() {
+    let org = load(&with(r#"["Sub"]"#, r#"["Sub", "Sub"]"#)).expect("loads");
+    let top = org.root_type();
+    assert_eq!(top.default_children, ["Sub", "Sub"]);
+}
+
+#[test]
+fn root_that_is_not_a_layer_names_its_line() {
+    let src = r#"[organisation]
+name = "Flat"
+root = "Top"
+
+[group_types.Top]
+"#;
+    let e = Organisation::from_toml(src, "flat.toml").expect_err("must be refused");
+    assert_eq!((e.file.as_str(), e.line), ("flat.toml", 3), "{e}");
+    assert!(e.message.contains("must be a layer"), "{e}");
+}

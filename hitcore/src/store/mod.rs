@@ -146,6 +146,11 @@ pub trait GroupRepo {
     fn all_groups(&self) -> Result<Vec<Group>, StoreError>;
     /// Inserts a plan from [`crate::group::plan_create`] (or `plan_root`)
     /// in one transaction; returns the groups in plan order.
+    ///
+    /// # Errors
+    /// [`StoreError::Rule`], with nothing written, when the permit does not
+    /// cover the parent, the parent is deleted or archived, or a parent
+    /// would get a second child of a static-name type.
     fn create_groups(
         &self,
         permit: &Permit<CreateGroup>,
@@ -161,6 +166,10 @@ pub trait GroupRepo {
     ) -> Result<Group, StoreError>;
     /// Moves a group and its subtree below a new parent, rewriting paths and
     /// the layer of every descendant that shared the old layer.
+    ///
+    /// # Errors
+    /// [`StoreError::Rule`] for what [`crate::group::check_move`] refuses,
+    /// and when the new parent has a child of the group's static-name type.
     fn move_group(
         &self,
         permit: &Permit<MoveGroup>,
@@ -263,6 +272,9 @@ pub trait RoleRepo {
         now: DateTime<Utc>,
     ) -> Result<Role, StoreError>;
     /// Removes a role per [`crate::role::remove_outcome`] and says what it did.
+    ///
+    /// # Errors
+    /// [`StoreError::Rule`] for an archived role, which is read-only.
     fn remove_role(
         &self,
         permit: &Permit<DestroyRole>,

@@ -3,6 +3,9 @@
 //!
 //! The organisation is defined inline so the suite does not change when the
 //! example definitions do.
+//!
+//! Several test binaries include this module and each uses a part of it.
+#![allow(dead_code)]
 
 use std::sync::Arc;
 

@@ -608,7 +608,9 @@ fn move_targets<'a>(state: &AppState, viewer: &'a Viewer, g: &Group) -> Vec<&'a 
     for ancestor in tree.hierarchy(g.id).into_iter().filter(|a| a.id != g.id) {
         let candidates = std::iter::once(ancestor).chain(tree.children(ancestor.id));
         for c in candidates {
+            let siblings: Vec<String> = tree.children(c.id).map(|s| s.group_type.clone()).collect();
             let fits = group::check_move(&state.org, g, c).is_ok()
+                && group::check_static_name_free(&state.org, &g.group_type, &siblings).is_ok()
                 && ability::permit_move_group(&viewer.actor, g, c, tree).is_ok();
             if fits && !targets.iter().any(|t| t.id == c.id) {
                 targets.push(c);

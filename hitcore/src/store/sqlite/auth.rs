@@ -48,9 +48,11 @@ impl AuthRepo for SqliteStore {
     #[tracing::instrument(skip_all)]
     fn login_by_email(&self, email: &str) -> Result<Option<Login>, StoreError> {
         let sql = format!("SELECT {LOGIN_COLUMNS} FROM people WHERE lower(email) = lower(?1)");
+        // As in `person_by_email`: fold the way the stored emails were.
+        let email = email.trim().to_lowercase();
         self.read(|c| {
             Ok(c.prepare_cached(&sql)?
-                .query_row([email.trim()], super::rows::login)
+                .query_row([email], super::rows::login)
                 .optional()?)
         })
     }

@@ -7,6 +7,7 @@ use super::{SqliteStore, Ts, path_text, path_upper, rows, rule};
 use crate::ability::{ArchiveGroup, CreateGroup, DestroyGroup, MoveGroup, Permit, UpdateGroup};
 use crate::group::{Group, GroupPatch, GroupRuleError, NewGroup, PlanParent};
 use crate::id::{GroupId, PersonId};
+use crate::org::Organisation;
 use crate::role::{Role, remove_outcome};
 use crate::store::{GroupRepo, StoreError};
 
@@ -33,6 +34,35 @@ fn count_children(conn: &Connection, id: GroupId) -> Result<u64, StoreError> {
         .prepare_cached("SELECT COUNT(*) FROM groups WHERE parent_id = ?1 AND deleted_at IS NULL")?
         .query_row([id.0], |r| r.get(0))?;
     Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Refuses a second non-deleted child of a static-name type below
+/// `parent` (section 1.4: `type` is unique per parent for those types).
+///
+/// Checked inside the writing transaction, so neither a stale list of
+/// sibling types handed to [`crate::group::plan_create`], nor a definition
+/// that names a static default child twice, nor a move can break it.
+fn check_static_name_free(
+    conn: &Connection,
+    org: &Organisation,
+    parent: GroupId,
+    group_type: &str,
+) -> Result<(), StoreError> {
+    if !org.group_type(group_type).is_some_and(|t| t.is_static_name) {
+        return Ok(());
+    }
+    let taken: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM groups WHERE parent_id = ?1 AND type = ?2 \
+             AND deleted_at IS NULL",
+        )?
+        .query_row(params![parent.0, group_type], |r| r.get(0))?;
+    if taken > 0 {
+        return Err(rule(GroupRuleError::StaticNameTaken {
+            group_type: group_type.to_owned(),
+        }));
+    }
+    Ok(())
 }
 
 /// Where a planned group goes: its parent's id, path text and layer.
@@ -216,6 +246,9 @@ impl GroupRepo for SqliteStore {
             let mut placed: Vec<Placed> = Vec::with_capacity(plan.len());
             for (index, entry) in plan.iter().enumerate() {
                 let at = placement(tx, permit, index, entry, &placed)?;
+                if let Some(parent) = at.parent_id {
+                    check_static_name_free(tx, &self.org, parent, &entry.group_type)?;
+                }
                 placed.push(insert_group(tx, &at, entry, now)?);
             }
             placed.iter().map(|p| require_group(tx, p.id)).collect()
@@ -284,6 +317,7 @@ impl GroupRepo for SqliteStore {
             let g = require_group(tx, group)?;
             let target = require_group(tx, new_parent)?;
             crate::group::check_move(&self.org, &g, &target).map_err(rule)?;
+            check_static_name_free(tx, &self.org, target.id, &g.group_type)?;
             move_subtree(tx, &g, &target, now)?;
             require_group(tx, group)
         })

@@ -208,7 +208,35 @@ fn configure(conn: &mut Connection, is_file: bool) -> rusqlite::Result<()> {
     if is_file {
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     }
-    Ok(())
+    register_fold(conn)
+}
+
+/// The SQL function `hit_fold(text)`: the text in lower case by Unicode's
+/// rules, as Rust's `str::to_lowercase` gives it; NULL stays NULL.
+///
+/// SQLite's own `lower` and `LIKE` fold ASCII letters only, so `Ä` and `ä`
+/// would never meet. Text filters lower-case their patterns with the same
+/// Rust function and compare them with `hit_fold` of the column.
+fn register_fold(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+
+    conn.create_scalar_function(
+        "hit_fold",
+        1,
+        FunctionFlags::SQLITE_UTF8
+            | FunctionFlags::SQLITE_DETERMINISTIC
+            | FunctionFlags::SQLITE_INNOCUOUS,
+        |ctx| Ok(fold(ctx.get_raw(0))),
+    )
+}
+
+fn fold(value: ValueRef<'_>) -> Option<String> {
+    match value {
+        ValueRef::Null => None,
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(f) => Some(f.to_string()),
+        ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t).to_lowercase()),
+    }
 }
 
 /// Creates the schema in an empty database and checks the version of an

@@ -188,13 +188,9 @@ fn counted_types(q: &PeopleQuery) -> Option<Vec<String>> {
     }
 }
 
-/// One LIKE pattern per word of the filter text: lower case, `%`, `_`
-/// and `\` escaped, a trailing `%` for the prefix match.
-///
-/// Limitations: SQLite's `lower` folds ASCII letters only, so a word
-/// starting with a capital umlaut is not found by its lower-case form.
-// TODO: fold case and umlauts alike on both sides, with a registered
-// SQL function or a stored search column.
+/// One LIKE pattern per word of the filter text: lower case (Unicode, the
+/// same folding as the `hit_fold` SQL function applies to the columns),
+/// `%`, `_` and `\` escaped, a trailing `%` for the prefix match.
 fn text_patterns(text: Option<&str>) -> Vec<String> {
     text.unwrap_or("")
         .split_whitespace()
@@ -229,7 +225,9 @@ fn people_list(conn: &Connection, q: &PeopleQuery) -> Result<Page<ListedPerson>,
     let p = ListParams::new(q);
     let per_page = q.per_page.max(1);
     let page = q.page.max(1);
-    let offset = i64::from(page - 1) * i64::from(per_page);
+    // Both are u32, so the product may exceed i64: an offset that large is
+    // past every row anyway.
+    let offset = i64::from(page - 1).saturating_mul(i64::from(per_page));
 
     let people: Vec<Person> = conn
         .prepare_cached(&with_scope(PAGE_SQL, q.scope, person_columns!()))?
@@ -323,9 +321,12 @@ impl PersonRepo for SqliteStore {
             person_columns!(),
             " FROM people p WHERE lower(p.email) = lower(?1)"
         );
+        // Stored emails are lower case by Rust's Unicode rules (see
+        // `validate::email`); SQLite's `lower` folds ASCII only.
+        let email = email.trim().to_lowercase();
         self.read(|c| {
             Ok(c.prepare_cached(sql)?
-                .query_row([email.trim()], rows::person)
+                .query_row([email], rows::person)
                 .optional()?)
         })
     }

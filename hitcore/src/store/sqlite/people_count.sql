@@ -19,17 +19,17 @@ WHERE p.id IN (
         SELECT 1 FROM json_each(:terms) t
         -- A NULL field matches nothing, so a term no field matches is FALSE.
         WHERE NOT coalesce(
-               lower(p.first_name) LIKE t.value ESCAPE '\'
-            OR lower(p.first_name) LIKE '% ' || t.value ESCAPE '\'
-            OR lower(p.last_name) LIKE t.value ESCAPE '\'
-            OR lower(p.last_name) LIKE '% ' || t.value ESCAPE '\'
-            OR lower(p.nickname) LIKE t.value ESCAPE '\'
-            OR lower(p.nickname) LIKE '% ' || t.value ESCAPE '\'
-            OR lower(p.company_name) LIKE t.value ESCAPE '\'
-            OR lower(p.company_name) LIKE '% ' || t.value ESCAPE '\'
-            OR lower(p.email) LIKE t.value ESCAPE '\'
-            OR lower(p.town) LIKE t.value ESCAPE '\'
-            OR lower(p.town) LIKE '% ' || t.value ESCAPE '\',
+               hit_fold(p.first_name) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.first_name) LIKE '% ' || t.value ESCAPE '\'
+            OR hit_fold(p.last_name) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.last_name) LIKE '% ' || t.value ESCAPE '\'
+            OR hit_fold(p.nickname) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.nickname) LIKE '% ' || t.value ESCAPE '\'
+            OR hit_fold(p.company_name) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.company_name) LIKE '% ' || t.value ESCAPE '\'
+            OR hit_fold(p.email) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.town) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.town) LIKE '% ' || t.value ESCAPE '\',
             FALSE
         )
     )

@@ -4,8 +4,8 @@
 --
 -- Parameters: :scope group id, :today (YYYY-MM-DD), :types (JSON array of
 -- role types, or NULL for all), :contact_only, :terms (JSON array of LIKE
--- patterns, each to match the start of a word of some field), :limit,
--- :offset.
+-- patterns, lower case by the rules of `hit_fold`, each to match the start
+-- of a word of some field), :limit, :offset.
 --
 -- The scope resolves to a few group ids through the groups indexes, the
 -- roles of those groups through roles(group_id, person_id), the people by
@@ -29,17 +29,17 @@ WHERE p.id IN (
         SELECT 1 FROM json_each(:terms) t
         -- A NULL field matches nothing, so a term no field matches is FALSE.
         WHERE NOT coalesce(
-               lower(p.first_name) LIKE t.value ESCAPE '\'
-            OR lower(p.first_name) LIKE '% ' || t.value ESCAPE '\'
-            OR lower(p.last_name) LIKE t.value ESCAPE '\'
-            OR lower(p.last_name) LIKE '% ' || t.value ESCAPE '\'
-            OR lower(p.nickname) LIKE t.value ESCAPE '\'
-            OR lower(p.nickname) LIKE '% ' || t.value ESCAPE '\'
-            OR lower(p.company_name) LIKE t.value ESCAPE '\'
-            OR lower(p.company_name) LIKE '% ' || t.value ESCAPE '\'
-            OR lower(p.email) LIKE t.value ESCAPE '\'
-            OR lower(p.town) LIKE t.value ESCAPE '\'
-            OR lower(p.town) LIKE '% ' || t.value ESCAPE '\',
+               hit_fold(p.first_name) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.first_name) LIKE '% ' || t.value ESCAPE '\'
+            OR hit_fold(p.last_name) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.last_name) LIKE '% ' || t.value ESCAPE '\'
+            OR hit_fold(p.nickname) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.nickname) LIKE '% ' || t.value ESCAPE '\'
+            OR hit_fold(p.company_name) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.company_name) LIKE '% ' || t.value ESCAPE '\'
+            OR hit_fold(p.email) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.town) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.town) LIKE '% ' || t.value ESCAPE '\',
             FALSE
         )
     )

@@ -213,6 +213,10 @@ impl RoleRepo for SqliteStore {
         let id = permit.target().0;
         self.write(|tx| {
             let role = require_role(tx, id)?;
+            if role.archived_at.is_some() {
+                // Archived roles are read-only (section 3.2), as in update_role.
+                return Err(rule(format!("role {id} is archived and read-only")));
+            }
             let outcome = remove_outcome(&role, now);
             apply_outcome(tx, id, outcome, now)?;
             refresh_person(tx, &self.org, role.person_id, now)?;
