@@ -198,6 +198,12 @@ pub fn load_demo(
     let admin_email = admin_email(options)?;
 
     let mut data = demo_data(org, now.date_naive());
+    if let Err(misfit) = check_fits(org, &data) {
+        // Another organisation than the demo federation: start it with its
+        // root group and the administrator, so it can be used at once.
+        info!("Seeding only the root group and the administrator: {misfit}");
+        data = root_only(org);
+    }
     let admin = make_admin(&mut data, org, &admin_email)?;
     check_fits(org, &data)?;
     let passwords = Passwords::new(options)?;
@@ -481,7 +487,8 @@ fn write_person(
         group_id: group.id,
         role_type: new_role.role_type.clone(),
     });
-    let (person, _) = store.create_person(&permit, &fields, &new_role, now)?;
+    let created = created_at(&new_role, now);
+    let (person, _) = store.create_person(&permit, &fields, &new_role, created)?;
     report.people += 1;
     report.roles += 1;
 
@@ -492,7 +499,7 @@ fn write_person(
             person_id: person.id,
             role_type: new_role.role_type.clone(),
         });
-        store.create_role(&permit, &new_role, now)?;
+        store.create_role(&permit, &new_role, created_at(&new_role, now))?;
         report.roles += 1;
     }
     write_contacts(store, person.id, seed, &what, report)?;
@@ -500,6 +507,18 @@ fn write_person(
         store.set_password_hash(&system(SetPassword(person.id)), hash, now)?;
     }
     Ok(())
+}
+
+/// When a demo role was "created": the morning of its first day, as if
+/// it had been entered then. With `now` instead, every seeded role would be
+/// younger than a week and removing one would delete it rather than end it
+/// (section 3.5).
+fn created_at(role: &NewRole, now: DateTime<Utc>) -> DateTime<Utc> {
+    role.start_on
+        .and_then(|d| d.and_hms_opt(8, 0, 0))
+        .map(|t| t.and_utc())
+        .filter(|t| *t < now)
+        .unwrap_or(now)
 }
 
 fn resolve_role<'g>(
@@ -580,6 +599,25 @@ pub fn demo_data(org: &Organisation, today: NaiveDate) -> DemoData {
     DemoData {
         groups: seed_groups(),
         people,
+    }
+}
+
+/// The seed for an organisation other than the demo federation: its root
+/// group, named after the organisation, and no people (the administrator
+/// is added by [`make_admin`]).
+fn root_only(org: &Organisation) -> DemoData {
+    let root = SeedGroup {
+        key: "ROOT".to_owned(),
+        parent: None,
+        group_type: org.root_type().key.clone(),
+        fields: GroupPatch {
+            name: Some(org.name.clone()),
+            ..GroupPatch::default()
+        },
+    };
+    DemoData {
+        groups: vec![root],
+        people: Vec::new(),
     }
 }
 
@@ -1839,18 +1877,62 @@ mod tests {
         }
 
         #[test]
-        fn other_organisation_is_refused_before_anything_is_written() {
+        fn other_organisation_starts_with_its_root_group_and_the_administrator() {
             let path =
                 Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/scout-association.toml");
             let scouts = Organisation::from_file(&path).expect("scouts load");
             let store = SqliteStore::in_memory(Arc::new(scouts.clone())).expect("store");
-            let result = load_demo(&store, &scouts, &SeedOptions::default(), now());
-            let Err(StoreError::Rule(message)) = result else {
-                panic!("expected a refusal, got {result:?}");
+            let options = SeedOptions {
+                admin_password: Some(ADMIN_PASSWORD.to_owned()),
+                ..SeedOptions::default()
             };
-            assert!(message.contains("does not fit"), "{message}");
-            assert!(store.all_groups().expect("groups").is_empty());
-            assert_eq!(store.person_count().expect("count"), 0);
+            let report = load_demo(&store, &scouts, &options, now()).expect("seeds");
+            let groups = store.all_groups().expect("groups");
+            let root = groups.iter().find(|g| g.parent_id.is_none()).expect("root");
+            assert_eq!(root.group_type, scouts.root_type().key);
+            assert_eq!(root.name, scouts.name);
+            assert_eq!(store.person_count().expect("count"), 1);
+            assert_eq!(report.admin_email.as_deref(), Some(DEFAULT_ADMIN_EMAIL));
+            let admin = store
+                .person_by_email(DEFAULT_ADMIN_EMAIL)
+                .expect("read")
+                .expect("admin");
+            let roles = store.roles_of_person(admin.id).expect("roles");
+            assert_eq!(roles.len(), 1);
+            assert_eq!(roles[0].group_id, root.id);
+            let hash = hash_of(&store, DEFAULT_ADMIN_EMAIL).expect("a password is set");
+            assert!(crate::auth::verify_password(ADMIN_PASSWORD, &hash));
+        }
+
+        // Regression: seeded roles were all "created" at seed time, so for a
+        // week removing any of them deleted it instead of ending it.
+        #[test]
+        fn seeded_roles_are_created_when_they_started() {
+            let (store, _org, _) = seeded(&SeedOptions::default());
+            let old = everybody(&store)
+                .iter()
+                .flat_map(|p| store.roles_of_person(p.id).expect("roles"))
+                .filter(|r| {
+                    r.start_on
+                        .is_some_and(|s| s < now().date_naive() - chrono::Days::new(30))
+                })
+                .collect::<Vec<_>>();
+            assert!(!old.is_empty());
+            for r in &old {
+                assert!(
+                    now() - r.created_at > chrono::Duration::days(7),
+                    "role {}",
+                    r.id
+                );
+                assert_eq!(
+                    crate::role::remove_outcome(r, now()),
+                    if r.end_on.is_some_and(|e| e < now().date_naive()) {
+                        crate::role::RemoveOutcome::AlreadyEnded
+                    } else {
+                        crate::role::RemoveOutcome::End(now().date_naive() - chrono::Days::new(1))
+                    }
+                );
+            }
         }
 
         #[test]

@@ -416,20 +416,26 @@ pub fn permit_create_person(
     grant(may_create_role(actor, g, role_type, tree), target)
 }
 
-/// A permit to give `person_id` a role of `role_type` in `g`.
+/// A permit to give an existing person a role of `role_type` in `g`.
+///
+/// Besides [`may_create_role`], the actor must be allowed to see the
+/// person ([`PersonAction::Show`]): otherwise anyone with a `*_full` role
+/// could attach a role to any person id and so make invisible people
+/// visible and editable to themselves.
 ///
 /// # Errors
-/// The refusal of [`may_create_role`].
+/// The refusal of [`may_create_role`], or of the show check.
 pub fn permit_create_role(
     actor: &Actor,
     g: &Group,
     role_type: &RoleType,
-    person_id: PersonId,
+    subject: &PersonSubject<'_>,
     tree: &GroupTree,
 ) -> Result<Permit<CreateRole>, Refusal> {
+    grant(person(actor, PersonAction::Show, subject), ())?;
     let target = CreateRole {
         group_id: g.id,
-        person_id,
+        person_id: subject.id,
         role_type: role_type.key.clone(),
     };
     grant(may_create_role(actor, g, role_type, tree), target)

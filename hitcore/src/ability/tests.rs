@@ -2405,13 +2405,15 @@ fn own_permission_giving_role_is_not_destroyable(#[case] holder: &str) {
     assert!(role(&a, RoleAction::Update, &s, tree()).is_allowed());
 }
 
+// hitobito leaves group_and_below_full unprotected; we protect it like the
+// other write permissions (see `RoleType::is_self_protected`).
 #[test]
-fn own_group_and_below_full_role_may_be_destroyed() {
+fn own_group_and_below_full_role_is_not_destroyable() {
     let own = active_role(1, ACTOR, TEAM_G, GROUP_BELOW_FULL);
     let a = actor(std::slice::from_ref(&own));
     assert_eq!(
         role(&a, RoleAction::Destroy, &role_subject(&own), tree()),
-        by(Permission::GroupAndBelowFull, TEAM_G)
+        refused(Refusal::OwnPermissionRole)
     );
 }
 
@@ -2556,4 +2558,23 @@ fn a_better_grant_wins_over_contact_data() {
         people_list(&a, g(FEDERATION_TEAM), tree()),
         Some(ListVisibility::All)
     );
+}
+
+// Regression: a *_full holder could attach a role to any person id and so
+// make a person hidden from them visible and editable.
+#[test]
+fn role_for_a_person_one_may_not_see_is_refused() {
+    let a = actor_with(LAYER_BELOW_FULL, REGION);
+    let hidden = [active_role(2, SUBJECT, CLUB_TEAM, SECRET)];
+    let s = subject(&hidden);
+    assert!(!person(&a, PersonAction::Show, &s).is_allowed());
+    assert!(may_create_role(&a, g(TEAM_G), rt(MEMBER), tree()).is_allowed());
+    assert_eq!(
+        permit_create_role(&a, g(TEAM_G), rt(MEMBER), &s, tree()).err(),
+        Some(Refusal::NoPermission)
+    );
+
+    let visible = [active_role(2, SUBJECT, CLUB_TEAM, MEMBER)];
+    let s = subject(&visible);
+    assert!(permit_create_role(&a, g(TEAM_G), rt(MEMBER), &s, tree()).is_ok());
 }

@@ -95,12 +95,19 @@ impl RoleType {
         self.kind != RoleKind::Restricted && !self.permissions.is_empty()
     }
 
-    /// Whether the role grants `layer_and_below_full`, `layer_full` or
-    /// `group_full`, so that its holder must never remove it themselves.
+    /// Whether the role grants a write permission (`layer_and_below_full`,
+    /// `layer_full`, `group_and_below_full` or `group_full`), so that its
+    /// holder must never remove it themselves.
+    ///
+    /// hitobito protects only three of the four; `group_and_below_full` is
+    /// added because removing it locks its holder out just the same, and
+    /// the foundation issue asks that no permission-giving role be
+    /// removable by its holder.
     pub fn is_self_protected(&self) -> bool {
         [
             Permission::LayerAndBelowFull,
             Permission::LayerFull,
+            Permission::GroupAndBelowFull,
             Permission::GroupFull,
         ]
         .iter()
@@ -364,7 +371,11 @@ impl Builder<'_> {
         }
         // The root starts the first layer: every group needs a layer, and a
         // root that is not one would leave the whole tree without.
-        if raw.group_types.iter().any(|(k, g)| k.get_ref() == root && !g.layer) {
+        if raw
+            .group_types
+            .iter()
+            .any(|(k, g)| k.get_ref() == root && !g.layer)
+        {
             return self.err(
                 raw.organisation.root.span(),
                 format!("root group type `{root}` must be a layer (`layer = true`)"),

@@ -57,6 +57,13 @@ pub fn role_form_for_person(
     if !g.is_active() {
         return None;
     }
+    // The standard role is preselected, as on the new-person form, so a
+    // hurried click does not hand out the first (often permission-giving)
+    // type of the list.
+    let standard = state
+        .org
+        .group_type(&g.group_type)
+        .and_then(|t| t.standard_role.as_deref());
     let role_types = state
         .org
         .role_types_of(&g.group_type)
@@ -65,7 +72,7 @@ pub fn role_form_for_person(
         .map(|r| OptionView {
             value: r.key.clone(),
             label: r.labels.get(ctx.lang).to_owned(),
-            is_selected: false,
+            is_selected: standard == Some(r.key.as_str()),
         })
         .collect();
     Some(RoleForm {
@@ -145,6 +152,12 @@ pub async fn new_form(
     let viewer = ctx.viewer()?;
     let g = visible_group(viewer, group_id)?;
     let b = load_person(&state, q.person_id.ok_or(WebError::BadRequest)?).await?;
+    let subject = super::people::subject(&state, viewer, &b);
+    super::check(ability::person(
+        &viewer.actor,
+        ability::PersonAction::Show,
+        &subject,
+    ))?;
     let form = role_form_for_person(&state, ctx, viewer, g, &b.person, false)
         .filter(|f| !f.role_types.is_empty())
         .ok_or(WebError::Forbidden(ability::Refusal::NoPermission))?;
@@ -185,7 +198,8 @@ pub async fn create(
             .add(ctx.lang, "role_type", "errors.role_type_not_allowed");
         return render_form(ctx, &state, form, true);
     };
-    let permit = ability::permit_create_role(&viewer.actor, g, role_type, person_id, &viewer.tree)?;
+    let subject = super::people::subject(&state, viewer, &b);
+    let permit = ability::permit_create_role(&viewer.actor, g, role_type, &subject, &viewer.tree)?;
     let mut v = Violations::default();
     let (start_on, end_on) = dates(&fields, &mut v);
     let role = NewRole {

@@ -242,3 +242,50 @@ async fn own_leader_role_and_board_roles_cannot_be_ended_by_the_wrong_people() {
     .await
     .assert_status(StatusCode::FORBIDDEN);
 }
+
+// Regression: Nora (layer_and_below_full in Region North) could give Jan, who
+// is invisible to her, a role in her own layer and then see and edit him.
+#[tokio::test]
+async fn role_for_a_person_one_may_not_see_is_refused() {
+    let app = TestApp::new();
+    let region_members = app.child(&app.group("Region North"), "RegionMembers");
+    let jan = app.person("Jan", "Junior");
+    let before = app.store.roles_of_person(jan.id).expect("roles").len();
+    let mut nora = app.signed_in("north@demo.example").await;
+    let pid = jan.id.to_string();
+    nora.post(
+        &format!("/groups/{}/roles", region_members.id),
+        &[("person_id", &pid), ("role_type", "RegionMembers.Member")],
+    )
+    .await
+    .assert_status(StatusCode::FORBIDDEN);
+    nora.get(&format!(
+        "/groups/{}/roles/new?person_id={pid}",
+        region_members.id
+    ))
+    .await
+    .assert_status(StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.store.roles_of_person(jan.id).expect("roles").len(),
+        before
+    );
+    nora.get(&format!("/groups/{}/people/{}", region_members.id, jan.id))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn inline_role_form_preselects_the_standard_role() {
+    let app = TestApp::new();
+    let members = app.child(&app.group("Club Alpha"), "ClubMembers");
+    let jan = app.person("Jan", "Junior");
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    let page = alex
+        .get(&format!("/groups/{}/people/{}", members.id, jan.id))
+        .await;
+    assert!(
+        page.body.contains("value=\"ClubMembers.Active\" selected"),
+        "the standard role is preselected"
+    );
+    assert!(!page.body.contains("value=\"ClubMembers.Trainer\" selected"));
+}
