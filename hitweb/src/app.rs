@@ -9,8 +9,9 @@ use crate::state::AppState;
 use crate::{assets, context, middleware};
 
 /// The whole application: routes, then (inside out) the CSRF check, the
-/// request context with error pages, Poem's CSRF token machinery,
-/// `Vary: HX-Request`, the access log and the shared state.
+/// request body limit, the request context with error pages, Poem's CSRF
+/// token machinery, `Vary: HX-Request`, the security headers, the access
+/// log and the shared state.
 pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
     let pages = Route::new()
         .at("/", get(home::show))
@@ -76,6 +77,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/groups/:group_id/roles/:id/edit", get(roles::edit_form))
         .at("/groups/:group_id/roles/:id/delete", post(roles::destroy))
         .around(middleware::csrf_check)
+        .around(middleware::body_limit)
         .around(context::middleware);
 
     let csrf = Csrf::new()
@@ -87,6 +89,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/assets/*path", get(assets::show))
         .nest("/", pages.with(csrf))
         .around(middleware::vary_hx_request)
+        .around(middleware::security_headers)
         .around(middleware::access_log)
         .data(state)
 }

@@ -8,6 +8,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use tracing_subscriber::EnvFilter;
+
 /// A value that must not appear in logs; `Debug` and `Display` print a mask.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -33,8 +35,10 @@ impl fmt::Debug for Secret {
 /// The web server's settings.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// `DATABASE_URL`: where the SQLite database lives. Default
-    /// `sqlite://data/hitobito.sqlite3`; the folder is created at start.
+    /// `DATABASE_URL`: the database, a SQLite file (`sqlite://path`, the
+    /// folder is created at start) or a PostgreSQL server
+    /// (`postgres://user@host:port/db`). Default
+    /// `sqlite://data/hitobito.sqlite3`.
     pub database_url: String,
     /// `HIT_ORG`: the organisation definition file. Default
     /// `examples/demo-federation.toml`, looked up in the current folder,
@@ -134,7 +138,7 @@ impl Config {
     /// Logs every setting, secrets masked.
     pub fn log(&self) {
         tracing::info!(
-            database_url = %self.database_url,
+            database_url = %hitcore::store::redacted_url(&self.database_url),
             org_file = %self.org_file.display(),
             bind_addr = %self.bind_addr,
             admin_email_set = self.admin_email.is_some(),
@@ -148,27 +152,80 @@ impl Config {
 }
 
 fn check_database_url(url: &str) -> Result<(), ConfigError> {
-    if url.starts_with("sqlite:") {
+    const SCHEMES: [&str; 2] = ["postgres://", "postgresql://"];
+    let sqlite_path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"));
+    if let Some(path) = sqlite_path {
+        // SQLite would open an empty name as a new temporary database for
+        // every connection: the data would vanish, and differ per request.
+        let path = path.split('?').next().unwrap_or(path);
+        if path.trim().is_empty() {
+            return Err(ConfigError {
+                variable: "DATABASE_URL",
+                message: format!(
+                    "`{url}` names no database file; expected a path such as \
+                     sqlite://data/hitobito.sqlite3 (or sqlite::memory:)"
+                ),
+            });
+        }
+        Ok(())
+    } else if SCHEMES.iter().any(|s| url.starts_with(s)) {
         Ok(())
     } else {
         Err(ConfigError {
             variable: "DATABASE_URL",
             message: format!(
-                "expected a SQLite URL such as sqlite://data/hitobito.sqlite3, got `{url}`"
+                "expected a SQLite URL such as sqlite://data/hitobito.sqlite3 or a PostgreSQL \
+                 URL such as postgres://user@127.0.0.1:5432/hitobito, got `{}`",
+                hitcore::store::redacted_url(url)
             ),
         })
     }
 }
 
 /// A relative definition path is looked up in the current folder first,
-/// then in the workspace root, so `cargo run -p hitweb` works from either.
+/// then in the workspace this binary was built from, so `cargo run -p
+/// hitweb` works from either. The result is absolute, so the start-up log
+/// shows which file was taken.
 fn resolve_org_file(value: &str) -> PathBuf {
     let path = PathBuf::from(value);
-    if path.is_absolute() || path.exists() {
+    if path.is_absolute() {
         return path;
     }
+    if path.exists() {
+        return std::path::absolute(&path).unwrap_or(path);
+    }
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(&path);
-    if workspace.exists() { workspace } else { path }
+    match workspace.canonicalize() {
+        Ok(found) => found,
+        Err(_) => path,
+    }
+}
+
+/// `RUST_LOG`: which log lines to write, in `tracing_subscriber`'s filter
+/// syntax. Default `info`.
+///
+/// Read apart from [`Config`] because logging starts first. A value that
+/// does not parse falls back to `info` too; the second value is then the
+/// warning to log, naming the variable.
+pub fn log_filter(value: Option<&str>) -> (EnvFilter, Option<String>) {
+    let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
+        return (EnvFilter::new("info"), None);
+    };
+    match EnvFilter::builder().parse(value) {
+        Ok(filter) => (filter, None),
+        Err(e) => (
+            EnvFilter::new("info"),
+            Some(format!("RUST_LOG={value}: {e}; logging at level info instead")),
+        ),
+    }
+}
+
+/// The value of `RUST_LOG`, for [`log_filter`]; `None` when unset (or not
+/// Unicode, which no filter is).
+pub fn rust_log() -> Option<String> {
+    std::env::var_os("RUST_LOG").map(|v| v.to_string_lossy().into_owned())
 }
 
 fn email_var(variable: &'static str, value: Option<String>) -> Result<Option<String>, ConfigError> {
@@ -250,10 +307,51 @@ mod tests {
             ("HIT_SECURE_COOKIES", "maybe"),
             ("HIT_ADMIN_PASSWORD", "short"),
             ("HIT_ROOT_EMAIL", "not-an-email"),
-            ("DATABASE_URL", "postgres://x"),
+            ("DATABASE_URL", "mysql://x"),
         ] {
             let err = config(&[(var, value)]).expect_err("invalid value");
             assert_eq!(err.variable, var);
+        }
+    }
+
+    #[test]
+    fn sqlite_url_without_a_path_is_refused() {
+        for url in ["sqlite://", "sqlite:", "sqlite://?mode=rwc", "sqlite://  "] {
+            let err = config(&[("DATABASE_URL", url)]).expect_err("no path");
+            assert_eq!(err.variable, "DATABASE_URL");
+            assert!(err.to_string().contains("names no database file"), "{err}");
+        }
+        for url in ["sqlite://data/x.sqlite3", "sqlite::memory:", "sqlite:x.db"] {
+            assert!(config(&[("DATABASE_URL", url)]).is_ok(), "{url}");
+        }
+    }
+
+    #[test]
+    fn invalid_rust_log_falls_back_to_info_with_a_warning() {
+        let (_, warning) = log_filter(Some("hitweb=loud"));
+        let warning = warning.expect("a warning");
+        assert!(warning.starts_with("RUST_LOG=hitweb=loud: "), "{warning}");
+        for fine in [None, Some(""), Some("debug"), Some("hitweb=debug,poem=warn")] {
+            assert!(log_filter(fine).1.is_none(), "{fine:?}");
+        }
+    }
+
+    #[test]
+    fn default_org_file_is_found_and_absolute() {
+        let c = config(&[]).expect("defaults are valid");
+        assert!(c.org_file.is_absolute(), "{}", c.org_file.display());
+        assert!(c.org_file.exists());
+    }
+
+    #[test]
+    fn postgres_urls_are_accepted() {
+        for url in [
+            "postgres://hit@127.0.0.1:5432/hit",
+            "postgresql://hit@db/hit",
+        ] {
+            let c = config(&[("DATABASE_URL", url)]).expect("valid");
+            assert_eq!(c.database_url, url);
+            assert_eq!(c.sqlite_path(), None);
         }
     }
 

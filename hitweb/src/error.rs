@@ -30,6 +30,9 @@ pub enum WebError {
     /// The request itself is malformed (an unknown type, a bad parameter).
     #[error("bad request")]
     BadRequest,
+    /// The request body is over [`crate::middleware::MAX_BODY_BYTES`].
+    #[error("request body too large")]
+    PayloadTooLarge,
     /// Anything else; logged once with the request id, never shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -55,6 +58,7 @@ impl WebError {
             WebError::CsrfRefused => "errors.csrf".to_owned(),
             WebError::Rule(key) => key.clone(),
             WebError::BadRequest => "errors.bad_request".to_owned(),
+            WebError::PayloadTooLarge => "errors.too_large_text".to_owned(),
             WebError::Internal(_) => "errors.internal_text".to_owned(),
         }
     }
@@ -95,6 +99,7 @@ impl ResponseError for WebError {
             WebError::SignInRequired => StatusCode::SEE_OTHER,
             WebError::Rule(_) => StatusCode::CONFLICT,
             WebError::BadRequest => StatusCode::BAD_REQUEST,
+            WebError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

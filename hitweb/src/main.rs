@@ -1,17 +1,22 @@
-//! Starts the web server: configuration, logging, organisation, store,
-//! first-start seed, then the app. Nothing else happens here.
+//! Starts the web server: logging, configuration, organisation, the
+//! listening socket, store, first-start seed, then the app. Nothing else
+//! happens here.
+//!
+//! The socket is bound before the database is opened and seeded, so a
+//! busy port stops the start before anything is written or a login is
+//! printed for a server that never runs.
 
+use std::io::IsTerminal;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
 use hitcore::Organisation;
 use hitcore::seed::{self, SeedOptions};
-use hitcore::store::Store;
-use hitcore::store::sqlite::SqliteStore;
-use hitweb::{AppState, Config};
+use hitcore::store::{self, Store, StoreError};
+use hitweb::{AppState, Config, config};
 use poem::Server;
-use poem::listener::TcpListener;
-use tracing_subscriber::EnvFilter;
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 
 #[tokio::main]
 async fn main() {
@@ -22,34 +27,28 @@ async fn main() {
 }
 
 async fn run() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
-    let config = Config::from_env().context("while reading the configuration")?;
+    init_tracing();
+    let mut config = Config::from_env().context("while reading the configuration")?;
     config.log();
 
-    let org = Organisation::from_file(&config.org_file)
-        .context("while loading the organisation definition")?;
-    let org = Arc::new(org);
-    if let Some(dir) = config.sqlite_path().and_then(|p| p.parent()) {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("while creating the folder {}", dir.display()))?;
-        }
+    let org = Arc::new(load_org(&config)?);
+    let acceptor = bind(config.bind_addr).await?;
+    if let Some(local) = acceptor.local_addr().first().and_then(|a| a.as_socket_addr()) {
+        config.bind_addr = *local;
     }
-    let store = SqliteStore::open(&config.database_url, Arc::clone(&org))
-        .context("while opening the database")?;
-    let store: Arc<dyn Store> = Arc::new(store);
-    seed_first_start(&config, &org, &*store)?;
-    let expired = store
-        .delete_expired_sessions(chrono::Utc::now())
-        .context("while removing expired sessions")?;
-    tracing::info!(sessions = expired, "Removed {expired} expired sessions");
+    // The store blocks (the PostgreSQL driver even panics on an executor
+    // thread), so opening, seeding and cleaning up run on the blocking pool.
+    let (config, store) = {
+        let org = Arc::clone(&org);
+        tokio::task::spawn_blocking(move || open_store(config, &org))
+            .await
+            .context("while opening the database")??
+    };
 
     let bind = config.bind_addr;
     let state = AppState::new(config, org, store).context("while loading the templates")?;
     tracing::info!(bind_addr = %bind, "Listening on http://{bind}");
-    Server::new(TcpListener::bind(bind))
+    Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(
             hitweb::app(state),
             async {
@@ -60,6 +59,74 @@ async fn run() -> anyhow::Result<()> {
         .await
         .context("while serving")?;
     Ok(())
+}
+
+/// Logs to stdout, in colour only on a terminal, at the level `RUST_LOG`
+/// asks for; a `RUST_LOG` that does not parse is named in a warning.
+fn init_tracing() {
+    let (filter, warning) = config::log_filter(config::rust_log().as_deref());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal())
+        .init();
+    if let Some(warning) = warning {
+        tracing::warn!("{warning}");
+    }
+}
+
+/// Reads and checks the organisation definition `HIT_ORG` names.
+fn load_org(config: &Config) -> anyhow::Result<Organisation> {
+    let path = &config.org_file;
+    let src = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "HIT_ORG={}: cannot read the organisation definition",
+            path.display()
+        )
+    })?;
+    let org = Organisation::from_toml(&src, &path.display().to_string())
+        .context("while loading the organisation definition (HIT_ORG)")?;
+    tracing::info!(
+        org_file = %path.display(),
+        "Loaded the organisation definition {}",
+        path.display()
+    );
+    Ok(org)
+}
+
+/// Binds the listening socket of `BIND_ADDR`.
+async fn bind(addr: SocketAddr) -> anyhow::Result<TcpAcceptor> {
+    TcpListener::bind(addr).into_acceptor().await.map_err(|e| {
+        let reason = match e.kind() {
+            std::io::ErrorKind::AddrInUse => "address already in use".to_owned(),
+            std::io::ErrorKind::AddrNotAvailable => {
+                "address not available on this machine".to_owned()
+            }
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+            _ => e.to_string(),
+        };
+        anyhow::anyhow!("BIND_ADDR={addr}: {reason}")
+    })
+}
+
+/// Opens the store `DATABASE_URL` names, seeds an empty one and removes
+/// expired sessions.
+fn open_store(config: Config, org: &Arc<Organisation>) -> anyhow::Result<(Config, Arc<dyn Store>)> {
+    let url = store::redacted_url(&config.database_url);
+    if let Some(dir) = config.sqlite_path().and_then(|p| p.parent()) {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).with_context(|| {
+                format!("DATABASE_URL={url}: cannot create the folder {}", dir.display())
+            })?;
+        }
+    }
+    let store = store::open(&config.database_url, Arc::clone(org))
+        .map_err(|e| anyhow::anyhow!("DATABASE_URL={url}: {}", open_failure(&e)))?;
+    seed_first_start(&config, org, &*store)?;
+    let expired = store
+        .delete_expired_sessions(chrono::Utc::now())
+        .context("while removing expired sessions")?;
+    tracing::info!(sessions = expired, "Removed {expired} expired sessions");
+    Ok((config, store))
 }
 
 /// Seeds the demo organisation into an empty database and prints the
@@ -77,6 +144,7 @@ fn seed_first_start(config: &Config, org: &Organisation, store: &dyn Store) -> a
         .context("while seeding the demo data")?;
     tracing::info!("{report}");
     if report.is_skipped {
+        warn_first_start_only(config);
         return Ok(());
     }
     if let Some(email) = &report.admin_email {
@@ -90,4 +158,33 @@ fn seed_first_start(config: &Config, org: &Organisation, store: &dyn Store) -> a
         );
     }
     Ok(())
+}
+
+/// Why the database could not be opened, without the generic "database
+/// error" in front: the driver's own message says it ("file is not a
+/// database", "connection refused").
+fn open_failure(e: &StoreError) -> String {
+    match e {
+        StoreError::Backend(source) => source.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Warns that the first-start settings are set but have no effect on a
+/// database that was seeded before.
+fn warn_first_start_only(config: &Config) {
+    let ignored: Vec<&str> = [
+        ("HIT_ADMIN_EMAIL", config.admin_email.is_some()),
+        ("HIT_ADMIN_PASSWORD", config.admin_password.is_some()),
+        ("HIT_DEMO_PASSWORD", config.demo_password.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, is_set)| is_set.then_some(name))
+    .collect();
+    if !ignored.is_empty() {
+        tracing::warn!(
+            "{} ignored: the database was seeded before, and they only apply on the first start",
+            ignored.join(", ")
+        );
+    }
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use hitcore::Organisation;
 use hitcore::ability::{self, RoleAction, RoleSubject};
-use hitcore::group::Group;
+use hitcore::group::{Group, GroupTree};
 use hitcore::person::Person;
 use hitcore::role::{Role, RoleState};
 use hitcore::validate::Violations;
@@ -85,6 +85,7 @@ impl ErrorView {
             StatusCode::NOT_FOUND => "errors.not_found",
             StatusCode::FORBIDDEN => "errors.forbidden",
             StatusCode::CONFLICT => "errors.refused",
+            StatusCode::PAYLOAD_TOO_LARGE => "errors.too_large",
             s if s.is_server_error() => "errors.internal",
             _ => "errors.bad_request_title",
         };
@@ -130,7 +131,20 @@ impl FieldErrors {
 pub struct GroupLink {
     pub id: i64,
     pub name: String,
+    /// The name with its layer, "Members · Club Alpha", for places that
+    /// show a group out of its tree: many layers have a group of the same
+    /// name. Just the name for a layer, or without the tree at hand.
+    pub full_name: String,
+    /// The layer group, when the group is not a layer itself.
+    pub layer: Option<LayerLink>,
     pub type_label: String,
+    pub url: String,
+}
+
+/// The layer a [`GroupLink`] belongs to.
+#[derive(Clone, Serialize)]
+pub struct LayerLink {
+    pub name: String,
     pub url: String,
 }
 
@@ -139,9 +153,24 @@ impl GroupLink {
         GroupLink {
             id: g.id.0,
             name: g.display_name().to_owned(),
+            full_name: g.display_name().to_owned(),
+            layer: None,
             type_label: group_type_label(org, lang, &g.group_type),
             url: format!("/groups/{}", g.id),
         }
+    }
+
+    /// As [`GroupLink::new`], with the layer of `g` from `tree`.
+    pub fn with_layer(org: &Organisation, lang: &str, g: &Group, tree: &GroupTree) -> GroupLink {
+        let mut link = GroupLink::new(org, lang, g);
+        if let Some(layer) = tree.layer_of(g.id).filter(|l| l.id != g.id) {
+            link.full_name = format!("{} · {}", g.display_name(), layer.display_name());
+            link.layer = Some(LayerLink {
+                name: layer.display_name().to_owned(),
+                url: format!("/groups/{}", layer.id),
+            });
+        }
+        link
     }
 }
 
@@ -196,7 +225,7 @@ impl RoleRowView {
             dom_id: format!("role-row-{}", role.id),
             person_name: person.display_name(),
             person_url: format!("/groups/{}/people/{}", group.id, person.id),
-            group: GroupLink::new(&state.org, lang, group),
+            group: GroupLink::with_layer(&state.org, lang, group, &viewer.tree),
             type_label: role_type.labels.get(lang).to_owned(),
             label: role.label.clone(),
             start_on: role.start_on.map(|d| format_date(lang, d)),

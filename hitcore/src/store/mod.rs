@@ -1,11 +1,17 @@
 //! The repository traits the web tier and the workers talk to, one per
 //! aggregate, gathered under [`Store`]; and [`StoreError`].
 //!
-//! Implementations live in submodules behind cargo features (`sqlite`
-//! today). They execute what the domain modules decide; a rule that can be
-//! stated without the database belongs in the domain module, not here.
+//! Implementations live in submodules behind cargo features (`sqlite` and
+//! `postgres`, both on by default); [`open`] picks one from a database URL.
+//! They execute what the domain modules decide; a rule that can be stated
+//! without the database belongs in the domain module, not here. What the
+//! SQL stores share sits in the private `sql` (text forms, list
+//! parameters) and `row` (reading rows) modules.
 //! Every mutating method takes a [`Permit`], so no caller reaches it without
 //! having asked [`crate::ability`].
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -19,6 +25,15 @@ use crate::id::{ContactId, GroupId, PersonId, RoleId};
 use crate::person::{AdditionalEmail, ContactInput, Person, PersonPatch, PhoneNumber};
 use crate::role::{NewRole, RemoveOutcome, Role, RolePatch};
 
+// `row` first: its column-list macros are used by the stores below.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[macro_use]
+mod row;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
@@ -311,3 +326,139 @@ pub trait AuthRepo {
 pub trait Store: GroupRepo + PersonRepo + RoleRepo + AuthRepo + Send + Sync {}
 
 impl<T: GroupRepo + PersonRepo + RoleRepo + AuthRepo + Send + Sync> Store for T {}
+
+/// The backend a database URL names.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backend of `url`: PostgreSQL for `postgres://` and `postgresql://`,
+/// SQLite for `sqlite:` and for a plain path (no scheme at all).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn backend_of(url: &str) -> Result<Backend, StoreError> {
+    let scheme = url.split_once("://").map(|(s, _)| s).or_else(|| {
+        url.split_once(':')
+            .map(|(s, _)| s)
+            .filter(|s| *s == "sqlite")
+    });
+    match scheme {
+        Some("postgres" | "postgresql") => Ok(Backend::Postgres),
+        Some("sqlite") | None => Ok(Backend::Sqlite),
+        Some(other) => Err(StoreError::Rule(format!(
+            "the database URL has the scheme `{other}`; expected sqlite: (or a file path), \
+             postgres:// or postgresql://"
+        ))),
+    }
+}
+
+/// Opens the store a database URL names: SQLite for `sqlite://path`,
+/// `sqlite:path`, `sqlite::memory:` or a plain path, PostgreSQL for
+/// `postgres://...` and `postgresql://...`. An empty database gets the
+/// schema; see the backends' `open`.
+///
+/// Every call on the store blocks; run them off the async executor.
+///
+/// # Errors
+/// [`StoreError::Rule`] for another scheme, or one whose backend this build
+/// leaves out; otherwise what the backend's `open` returns.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub fn open(url: &str, org: Arc<crate::Organisation>) -> Result<Arc<dyn Store>, StoreError> {
+    match backend_of(url)? {
+        Backend::Sqlite => open_sqlite(url, org),
+        Backend::Postgres => open_postgres(url, org),
+    }
+}
+
+#[cfg(feature = "sqlite")]
+fn open_sqlite(url: &str, org: Arc<crate::Organisation>) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(sqlite::SqliteStore::open(url, org)?))
+}
+
+#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+fn open_sqlite(_url: &str, _org: Arc<crate::Organisation>) -> Result<Arc<dyn Store>, StoreError> {
+    Err(not_built("sqlite"))
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres(url: &str, org: Arc<crate::Organisation>) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(postgres::PostgresStore::open(url, org)?))
+}
+
+#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
+fn open_postgres(_url: &str, _org: Arc<crate::Organisation>) -> Result<Arc<dyn Store>, StoreError> {
+    Err(not_built("postgres"))
+}
+
+#[cfg(any(
+    all(feature = "sqlite", not(feature = "postgres")),
+    all(feature = "postgres", not(feature = "sqlite"))
+))]
+fn not_built(feature: &str) -> StoreError {
+    StoreError::Rule(format!(
+        "this build has no {feature} store; build hitcore with its `{feature}` feature"
+    ))
+}
+
+/// `url` with any password replaced by `***`, for logs and messages.
+pub fn redacted_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    let tail: Vec<String> = tail
+        .split('&')
+        .map(|part| match part.split_once("password=") {
+            Some((before, _)) if before.is_empty() || before.ends_with('?') => {
+                format!("{before}password=***")
+            }
+            _ => part.to_owned(),
+        })
+        .collect();
+    format!("{scheme}://{authority}{}", tail.join("&"))
+}
+
+#[cfg(all(test, any(feature = "sqlite", feature = "postgres")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_schemes_choose_the_backend() {
+        for (url, backend) in [
+            ("sqlite://data/hit.db", Backend::Sqlite),
+            ("sqlite::memory:", Backend::Sqlite),
+            ("sqlite:hit.db", Backend::Sqlite),
+            ("data/hit.db", Backend::Sqlite),
+            ("postgres://u@127.0.0.1:5432/hit", Backend::Postgres),
+            ("postgresql://u@127.0.0.1/hit", Backend::Postgres),
+        ] {
+            assert_eq!(backend_of(url).expect(url), backend, "{url}");
+        }
+        let e = backend_of("mysql://u@h/db").expect_err("refused");
+        assert!(e.to_string().contains("`mysql`"), "{e}");
+    }
+
+    #[test]
+    fn passwords_are_masked_in_urls() {
+        assert_eq!(
+            redacted_url("postgres://hit:s3cret@db:5432/hit?sslmode=disable"),
+            "postgres://hit:***@db:5432/hit?sslmode=disable"
+        );
+        assert_eq!(
+            redacted_url("postgres://hit@db/hit?password=s3cret&x=1"),
+            "postgres://hit@db/hit?password=***&x=1"
+        );
+        assert_eq!(redacted_url("sqlite://data/hit.db"), "sqlite://data/hit.db");
+        assert_eq!(redacted_url("hit.db"), "hit.db");
+    }
+}

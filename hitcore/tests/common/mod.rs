@@ -105,6 +105,9 @@ pub struct TestStore {
     pub store: Box<dyn Store>,
     pub org: Arc<Organisation>,
     _dir: Option<tempfile::TempDir>,
+    /// Dropped after `store`, so the pool goes before its schema.
+    #[cfg(feature = "postgres")]
+    _schema: Option<hitcore::store::postgres::TestSchema>,
 }
 
 /// Every store the contract runs against: in-memory SQLite, SQLite in a
@@ -121,26 +124,67 @@ pub fn stores() -> Vec<TestStore> {
             store: Box::new(memory),
             org: org.clone(),
             _dir: None,
+            #[cfg(feature = "postgres")]
+            _schema: None,
         },
         TestStore {
             name: "sqlite file",
             store: Box::new(file),
             org: org.clone(),
             _dir: Some(dir),
+            #[cfg(feature = "postgres")]
+            _schema: None,
         },
     ];
     all.extend(postgres(&org));
     all
 }
 
-/// The PostgreSQL store, once there is one.
-// TODO: when the `postgres` feature lands, open its store here on a fresh
-// schema of HIT_TEST_POSTGRES_URL (dropped afterwards) and return it.
+/// The PostgreSQL store on a fresh schema of the database that
+/// `HIT_TEST_POSTGRES_URL` names (dropped with the store), or none, with a
+/// note once per test binary, when the variable is unset.
+#[cfg(feature = "postgres")]
+fn postgres(org: &Arc<Organisation>) -> Option<TestStore> {
+    use hitcore::store::postgres::{PostgresStore, TestSchema};
+
+    let Some(base) = postgres_url() else {
+        note_once("HIT_TEST_POSTGRES_URL is not set: the PostgreSQL store is skipped");
+        return None;
+    };
+    let schema = TestSchema::create(&base).expect("a fresh schema in HIT_TEST_POSTGRES_URL");
+    let store = PostgresStore::open(schema.url(), org.clone()).expect("PostgreSQL store");
+    Some(TestStore {
+        name: "postgres",
+        store: Box::new(store),
+        org: org.clone(),
+        _dir: None,
+        _schema: Some(schema),
+    })
+}
+
+#[cfg(not(feature = "postgres"))]
 fn postgres(_org: &Arc<Organisation>) -> Option<TestStore> {
-    if std::env::var_os("HIT_TEST_POSTGRES_URL").is_some() {
-        eprintln!("HIT_TEST_POSTGRES_URL is set, but hitcore has no PostgreSQL store yet");
+    if postgres_url().is_some() {
+        note_once("HIT_TEST_POSTGRES_URL is set, but hitcore is built without `postgres`");
     }
     None
+}
+
+/// The base URL of the PostgreSQL tests, if they are to run.
+fn postgres_url() -> Option<String> {
+    std::env::var("HIT_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
+/// Prints `note` once per test binary, past the test harness's capture
+/// (which would hide it unless a test fails).
+fn note_once(note: &str) {
+    use std::io::Write;
+    static NOTED: std::sync::Once = std::sync::Once::new();
+    NOTED.call_once(|| {
+        let _ = writeln!(std::io::stderr(), "note: {note}");
+    });
 }
 
 /// Runs a contract case against every store, each with a fresh database

@@ -2,12 +2,13 @@
 //! link to a person that leads to their primary group's person page.
 
 use hitcore::PersonId;
+use hitcore::ability::{self, PersonAction, PersonSubject};
 use poem::web::{Data, Path};
 use poem::{Response, handler};
 use serde::Serialize;
 
-use super::see_other;
-use crate::context::RequestCtx;
+use super::{check, see_other};
+use crate::context::{self, RequestCtx};
 use crate::error::WebError;
 use crate::state::AppState;
 use crate::views::RoleRowView;
@@ -42,7 +43,9 @@ pub fn show(ctx: &RequestCtx, state: Data<&AppState>) -> Result<Response, WebErr
 }
 
 /// GET /people/:id: redirects to the person's page in their primary group
-/// (else the group of their first role).
+/// (else the group of their first role). Only for viewers who may see the
+/// person: the redirect tells that the id exists and where the person
+/// belongs, so an unknown id is a 404 and a refusal a 403.
 #[handler]
 pub async fn person_link(
     ctx: &RequestCtx,
@@ -60,6 +63,16 @@ pub async fn person_link(
         })
         .await?;
     let (person, roles) = found.ok_or(WebError::NotFound)?;
+    let subject = PersonSubject::new(
+        &person,
+        context::is_root(&state, &person),
+        &roles,
+        &viewer.tree,
+        &state.org,
+        chrono::Utc::now().date_naive(),
+    );
+    check(ability::person(&viewer.actor, PersonAction::Show, &subject))?;
+
     let is_visible = |g: hitcore::GroupId| viewer.tree.get(g).is_some_and(|g| !g.is_deleted());
     let group = person
         .primary_group_id

@@ -11,7 +11,9 @@ use hitcore::person::{
     AdditionalEmail, ContactInput, EMAIL_LABELS, PHONE_LABELS, Person, PersonPatch, PhoneNumber,
 };
 use hitcore::role::{NewRole, Role};
-use hitcore::store::{GroupScope, ListFilter, PeopleQuery, StoreError};
+use hitcore::store::{
+    GroupScope, ListFilter, ListedPerson, Page as ListPage, PeopleQuery, StoreError,
+};
 use hitcore::validate::Violations;
 use hitcore::{ContactId, GroupId, PersonId};
 use poem::web::{Data, Form, Path, Query};
@@ -34,7 +36,9 @@ pub struct ListQuery {
     role_type: Option<String>,
     kind: Option<String>,
     range: Option<String>,
-    page: Option<u32>,
+    /// Read leniently: blank or not a number is page 1, past the end is
+    /// the last page.
+    page: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -106,7 +110,7 @@ pub async fn index(
         .ok_or(WebError::Forbidden(ability::Refusal::NoPermission))?;
     let params = list_params(&state, &q)?;
     let query = people_query(&state, viewer, g, visibility, &params)?;
-    let page = state.db(move |s| s.people_list(&query)).await?;
+    let page = list_page(&state, query).await?;
 
     let shows_group = params.range != "group";
     let rows = page
@@ -129,7 +133,7 @@ pub async fn index(
         .collect();
     let base = format!("/groups/{}/people", g.id);
     let view = PeopleIndexView {
-        group: GroupLink::new(&state.org, ctx.lang, g),
+        group: GroupLink::with_layer(&state.org, ctx.lang, g, &viewer.tree),
         filters: filters_view(&state, ctx, viewer, g, &params, &base),
         table: PeopleTableView {
             rows,
@@ -142,11 +146,46 @@ pub async fn index(
     ctx.render(&state, "people/index.html", "people/_table.html", &view)
 }
 
+/// One page of the list; a page past the end is answered with the last
+/// one (a second store call only then), so the count and the rows agree.
+async fn list_page(
+    state: &AppState,
+    query: PeopleQuery,
+) -> Result<ListPage<ListedPerson>, WebError> {
+    let requested = query.page;
+    let mut last = query.clone();
+    let page = state.db(move |s| s.people_list(&query)).await?;
+    if !page.items.is_empty() || requested <= page.pages() {
+        return Ok(page);
+    }
+    last.page = page.pages();
+    state.db(move |s| s.people_list(&last)).await
+}
+
+/// The page number of `?page=`: 1 when blank, not a number or below 1;
+/// a number too large for a page is the last page (see [`list_page`]).
+fn page_number(value: Option<&str>) -> u32 {
+    let Some(digits) = value
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+    else {
+        return 1;
+    };
+    digits
+        .parse::<u32>()
+        .map_or(u32::MAX, |n| n.max(1))
+}
+
+/// The checked parameters. Without an explicit `kind`, a role type filter
+/// stands alone (its own kind shows as selected); with one, the two
+/// filters intersect, so `kind=passive&role_type=<an active type>` lists
+/// nobody.
 fn list_params(state: &AppState, q: &ListQuery) -> Result<ListParams, WebError> {
     let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
-        None | Some("member") => RoleKind::Member,
-        Some("passive") => RoleKind::Passive,
-        Some("external") => RoleKind::External,
+        None => None,
+        Some("member") => Some(RoleKind::Member),
+        Some("passive") => Some(RoleKind::Passive),
+        Some("external") => Some(RoleKind::External),
         Some(_) => return Err(WebError::BadRequest),
     };
     let range = match q.range.as_deref().filter(|r| !r.is_empty()) {
@@ -156,14 +195,12 @@ fn list_params(state: &AppState, q: &ListQuery) -> Result<ListParams, WebError> 
         Some(_) => return Err(WebError::BadRequest),
     };
     let role_type = q.role_type.clone().filter(|r| !r.is_empty());
-    if role_type
-        .as_deref()
-        .is_some_and(|r| state.org.role_type(r).is_none())
-    {
-        return Err(WebError::BadRequest);
-    }
+    let role_kind = match role_type.as_deref() {
+        Some(r) => Some(state.org.role_type(r).ok_or(WebError::BadRequest)?.kind),
+        None => None,
+    };
     Ok(ListParams {
-        kind,
+        kind: kind.or(role_kind).unwrap_or(RoleKind::Member),
         range,
         role_type,
         text: q
@@ -171,7 +208,7 @@ fn list_params(state: &AppState, q: &ListQuery) -> Result<ListParams, WebError> 
             .clone()
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty()),
-        page: q.page.unwrap_or(1).max(1),
+        page: page_number(q.page.as_deref()),
     })
 }
 
@@ -230,7 +267,10 @@ fn people_query(
         ListVisibility::ContactDataOnly => ListFilter::ContactDataOnly,
     };
     let role_types = match &p.role_type {
-        Some(r) => vec![r.clone()],
+        Some(r) if state.org.role_type(r).is_some_and(|t| t.kind == p.kind) => vec![r.clone()],
+        // The role type is of another kind than the one asked for: nobody
+        // matches both.
+        Some(_) => Vec::new(),
         None => state.org.role_keys_of_kinds(&[p.kind]),
     };
     Ok(PeopleQuery {
@@ -485,7 +525,7 @@ pub async fn show(
         .collect();
     let role_form = role_form_for_person(&state, ctx, viewer, g, p, true);
     let view = PersonShowView {
-        group: GroupLink::new(&state.org, ctx.lang, g),
+        group: GroupLink::with_layer(&state.org, ctx.lang, g, &viewer.tree),
         person,
         shows_details,
         shows_all_roles,
@@ -667,6 +707,8 @@ struct ContactsView {
     add_phone_url: String,
     email_labels: Vec<&'static str>,
     phone_labels: Vec<&'static str>,
+    email_form: ContactFormValues,
+    phone_form: ContactFormValues,
     errors: FieldErrors,
 }
 
@@ -679,6 +721,8 @@ fn contacts_view(base: &str, b: &PersonBundle, errors: FieldErrors) -> ContactsV
         add_phone_url: format!("{base}/phone_numbers"),
         email_labels: EMAIL_LABELS.to_vec(),
         phone_labels: PHONE_LABELS.to_vec(),
+        email_form: ContactFormValues::empty(ContactKind::Email),
+        phone_form: ContactFormValues::empty(ContactKind::Phone),
         errors,
     }
 }
@@ -788,7 +832,11 @@ fn new_person_form(
     let mut form = person_form(
         state,
         ctx,
-        format!("{} – {}", ctx.t("people.new"), g.display_name()),
+        format!(
+            "{} – {}",
+            ctx.t("people.new"),
+            GroupLink::with_layer(&state.org, ctx.lang, g, &viewer.tree).full_name
+        ),
         format!("/groups/{}/people", g.id),
         fields,
         role_types,
@@ -867,7 +915,8 @@ pub async fn create(
         start_on: None,
         end_on: None,
     }
-    .validated(&state.org, g, today);
+    .validated(&state.org, g, today)
+    .map_err(on_person_form);
     let (patch, role) = match (patch, role) {
         (Ok(p), Ok(r)) => (p, r),
         (p, r) => {
@@ -911,6 +960,20 @@ pub async fn create(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Moves the violations of the first role onto the person form's fields:
+/// its label input is `role_label`; the form has no inputs for the dates
+/// or the group, so those show at the role type, in the same fieldset.
+fn on_person_form(mut v: Violations) -> Violations {
+    for violation in &mut v.0 {
+        let field = match violation.field.as_str() {
+            "label" => "role_label",
+            _ => "role_type",
+        };
+        violation.field = field.to_owned();
+    }
+    v
 }
 
 fn merge(mut a: FieldErrors, b: FieldErrors) -> FieldErrors {
@@ -1024,10 +1087,62 @@ pub async fn update(
 }
 
 /// Which contact account a form adds.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Serialize)]
 enum ContactKind {
     Email,
     Phone,
+}
+
+impl ContactKind {
+    /// The form field of the address or number.
+    fn value_field(self) -> &'static str {
+        match self {
+            ContactKind::Email => "additional_email",
+            ContactKind::Phone => "phone_number",
+        }
+    }
+
+    /// The key of the label's messages (both forms name the input `label`).
+    fn label_field(self) -> &'static str {
+        match self {
+            ContactKind::Email => "additional_email_label",
+            ContactKind::Phone => "phone_number_label",
+        }
+    }
+}
+
+/// The inputs of one add-contact form, empty or as sent.
+#[derive(Serialize)]
+struct ContactFormValues {
+    #[serde(skip)]
+    kind: ContactKind,
+    value: String,
+    label: String,
+    is_public: bool,
+    is_mailing: bool,
+}
+
+impl ContactFormValues {
+    /// An empty form: public and (for emails) used for mailing lists.
+    fn empty(kind: ContactKind) -> ContactFormValues {
+        ContactFormValues {
+            kind,
+            value: String::new(),
+            label: String::new(),
+            is_public: true,
+            is_mailing: true,
+        }
+    }
+
+    fn of(kind: ContactKind, input: &ContactInput) -> ContactFormValues {
+        ContactFormValues {
+            kind,
+            value: input.value.clone(),
+            label: input.label.clone(),
+            is_public: input.is_public,
+            is_mailing: input.is_mailing,
+        }
+    }
 }
 
 /// POST /groups/:group_id/people/:id/additional_emails: adds an email
@@ -1068,25 +1183,20 @@ async fn add_contact(
     let person_subject = subject(state, viewer, &b);
     let permit = ability::permit_update_person(&viewer.actor, &person_subject)?;
     let is_email_editable = ability::permit_update_email(&viewer.actor, &person_subject).is_ok();
-    let value_field = match kind {
-        ContactKind::Email => "additional_email",
-        ContactKind::Phone => "phone_number",
-    };
+    let value_field = kind.value_field();
     let input = ContactInput {
         value: fields.raw(value_field).unwrap_or_default().to_owned(),
         label: fields.raw("label").unwrap_or_default().to_owned(),
         is_public: fields.flag("is_public"),
         is_mailing: fields.flag("is_mailing"),
     };
-    let checked = match kind {
-        ContactKind::Email => input.validated_email(),
-        ContactKind::Phone => input.validated_phone(),
-    };
-    let input = match checked {
+    let submitted = ContactFormValues::of(kind, &input);
+    let input = match checked_contact(kind, input, &b) {
         Ok(i) => i,
         Err(v) => {
             let errors = FieldErrors::from_violations(ctx.lang, &v);
-            return invalid_contact(ctx, state, g, &b, errors, is_email_editable);
+            let view = InvalidContact { errors, submitted };
+            return invalid_contact(ctx, state, g, &b, view, is_email_editable);
         }
     };
     let added = state
@@ -1100,13 +1210,80 @@ async fn add_contact(
             StoreError::Conflict { .. } => {
                 let mut errors = FieldErrors::default();
                 errors.add(ctx.lang, value_field, "errors.taken");
-                invalid_contact(ctx, state, g, &b, errors, is_email_editable)
+                let view = InvalidContact { errors, submitted };
+                invalid_contact(ctx, state, g, &b, view, is_email_editable)
             }
             e => Err(e.into()),
         };
     }
     let b = load_person(state, id).await?;
     contacts_response(ctx, state, g, &b)
+}
+
+/// The longest label of an email or phone number, in characters.
+pub const MAX_CONTACT_LABEL: usize = 100;
+
+/// Checks a contact form: hitcore's rules for the value and the label,
+/// then what hitcore does not check yet: a label on one line of at most
+/// [`MAX_CONTACT_LABEL`] characters, and an email the person does not have
+/// already (as main or additional address, in any case). Label messages
+/// go to the label field, `<value field>_label`.
+///
+/// Limitations: the label checks belong in `ContactInput::check_label`;
+/// hitcore keys its label messages to the value field and says "not ending
+/// in a full stop" for a line break, so this moves and replaces them.
+fn checked_contact(
+    kind: ContactKind,
+    input: ContactInput,
+    b: &PersonBundle,
+) -> Result<ContactInput, Violations> {
+    let label_field = kind.label_field();
+    let mut v = Violations::default();
+    let label = input.label.trim();
+    if label.is_empty() {
+        v.add(label_field, "errors.required");
+    } else if label.chars().any(char::is_control) {
+        v.add(label_field, "errors.single_line");
+    } else if label.chars().count() > MAX_CONTACT_LABEL {
+        v.add(label_field, "errors.label_too_long");
+    }
+    let has_label_error = !v.is_empty();
+    let checked = match kind {
+        ContactKind::Email => input.validated_email(),
+        ContactKind::Phone => input.validated_phone(),
+    };
+    let input = match checked {
+        Ok(i) => Some(i),
+        Err(found) => {
+            for violation in found.0 {
+                if violation.message != "errors.invalid_label" {
+                    v.0.push(violation);
+                } else if !has_label_error {
+                    v.add(label_field, &violation.message);
+                }
+            }
+            None
+        }
+    };
+    if let (ContactKind::Email, Some(i)) = (kind, &input) {
+        let same = |e: &str| e.to_lowercase() == i.value.to_lowercase();
+        if b.person.email.as_deref().is_some_and(same) {
+            v.add(kind.value_field(), "errors.email_is_main");
+        } else if b.emails.iter().any(|e| same(&e.email)) {
+            v.add(kind.value_field(), "errors.email_already_added");
+        }
+    }
+    match input {
+        Some(i) if v.is_empty() => Ok(i),
+        _ => Err(v),
+    }
+}
+
+/// What a refused contact form shows again: the messages and the values
+/// that were sent.
+struct InvalidContact {
+    errors: FieldErrors,
+    submitted: ContactFormValues,
 }
 
 /// A contact form with messages: the contacts fragment for HTMX, else the
@@ -1116,19 +1293,22 @@ fn invalid_contact(
     state: &AppState,
     g: &Group,
     b: &PersonBundle,
-    errors: FieldErrors,
+    invalid: InvalidContact,
     is_email_editable: bool,
 ) -> Result<Response, WebError> {
     let base = format!("/groups/{}/people/{}", g.id, b.person.id);
+    let mut contacts = contacts_view(&base, b, invalid.errors);
+    match invalid.submitted.kind {
+        ContactKind::Email => contacts.email_form = invalid.submitted,
+        ContactKind::Phone => contacts.phone_form = invalid.submitted,
+    }
     let resp = if ctx.htmx.is_fragment {
-        let view = ContactsFragmentView {
-            contacts: contacts_view(&base, b, errors),
-        };
+        let view = ContactsFragmentView { contacts };
         ctx.render_template(state, "people/_contacts.html", &view)?
     } else {
         let fields = PersonFields::of(&b.person);
         let mut view = edit_view(state, ctx, g, b, fields, is_email_editable);
-        view.contacts = Some(contacts_view(&base, b, errors));
+        view.contacts = Some(contacts);
         ctx.render_template(state, "people/form.html", &view)?
     };
     Ok(unprocessable(resp))

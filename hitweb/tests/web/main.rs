@@ -7,9 +7,14 @@
 mod auth;
 mod csrf;
 mod escaping;
+mod forms;
 mod groups;
 mod htmx;
+mod layout;
+mod lists;
 mod misc;
 mod people;
 mod roles;
+mod security;
+mod startup;
 mod support;

@@ -1,5 +1,9 @@
-//! The test harness: a `TestApp` over a seeded SQLite file, a counting
-//! store decorator, and a `Browser` that keeps cookies and the CSRF token.
+//! The test harness: a `TestApp` over a seeded database, a counting store
+//! decorator, and a `Browser` that keeps cookies and the CSRF token.
+//!
+//! The database is a SQLite file, or a fresh schema of the PostgreSQL
+//! database that `HIT_TEST_POSTGRES_URL` names when that is set (`.ci/run`
+//! runs the web tests once each way).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,7 +18,7 @@ use hitcore::group::{Group, GroupPatch, NewGroup};
 use hitcore::person::{AdditionalEmail, ContactInput, Person, PersonPatch, PhoneNumber};
 use hitcore::role::{NewRole, RemoveOutcome, Role, RolePatch};
 use hitcore::seed::{self, SeedOptions};
-use hitcore::store::sqlite::SqliteStore;
+use hitcore::store::postgres::TestSchema;
 use hitcore::store::{
     AuthRepo, GroupRepo, GroupScope, ListFilter, ListedPerson, Login, Page as ListPage,
     PeopleQuery, PersonRepo, RoleRepo, Session, Store, StoreError,
@@ -39,8 +43,11 @@ pub fn init_test_tracing() {
 }
 
 /// A store that counts every call before passing it on.
+///
+/// Each call runs on a thread of its own: the tests call the store from
+/// async test functions, where the PostgreSQL driver would panic.
 pub struct CountingStore {
-    inner: SqliteStore,
+    inner: Arc<dyn Store>,
     calls: AtomicUsize,
     /// When set, `people_list` fails as if the database were gone.
     pub fails_people_list: AtomicBool,
@@ -51,18 +58,25 @@ impl CountingStore {
         self.calls.load(Ordering::SeqCst)
     }
 
-    fn tick(&self) -> &SqliteStore {
+    fn call<T: Send>(&self, f: impl FnOnce(&dyn Store) -> T + Send) -> T {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        &self.inner
+        let inner: &dyn Store = &*self.inner;
+        off_the_executor(|| f(inner))
     }
+}
+
+/// Runs `f` on a scoped thread, which drives no async tasks, and hands
+/// back its result (or its panic).
+pub fn off_the_executor<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join()).unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
 impl GroupRepo for CountingStore {
     fn group(&self, id: GroupId) -> Result<Option<Group>, StoreError> {
-        self.tick().group(id)
+        self.call(|s| s.group(id))
     }
     fn all_groups(&self) -> Result<Vec<Group>, StoreError> {
-        self.tick().all_groups()
+        self.call(|s| s.all_groups())
     }
     fn create_groups(
         &self,
@@ -70,7 +84,7 @@ impl GroupRepo for CountingStore {
         plan: &[NewGroup],
         now: DateTime<Utc>,
     ) -> Result<Vec<Group>, StoreError> {
-        self.tick().create_groups(permit, plan, now)
+        self.call(|s| s.create_groups(permit, plan, now))
     }
     fn update_group(
         &self,
@@ -78,49 +92,49 @@ impl GroupRepo for CountingStore {
         patch: &GroupPatch,
         now: DateTime<Utc>,
     ) -> Result<Group, StoreError> {
-        self.tick().update_group(permit, patch, now)
+        self.call(|s| s.update_group(permit, patch, now))
     }
     fn move_group(
         &self,
         permit: &Permit<MoveGroup>,
         now: DateTime<Utc>,
     ) -> Result<Group, StoreError> {
-        self.tick().move_group(permit, now)
+        self.call(|s| s.move_group(permit, now))
     }
     fn delete_group(
         &self,
         permit: &Permit<DestroyGroup>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.tick().delete_group(permit, now)
+        self.call(|s| s.delete_group(permit, now))
     }
     fn archive_group(
         &self,
         permit: &Permit<ArchiveGroup>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.tick().archive_group(permit, now)
+        self.call(|s| s.archive_group(permit, now))
     }
     fn child_count(&self, id: GroupId) -> Result<u64, StoreError> {
-        self.tick().child_count(id)
+        self.call(|s| s.child_count(id))
     }
 }
 
 impl PersonRepo for CountingStore {
     fn person(&self, id: PersonId) -> Result<Option<Person>, StoreError> {
-        self.tick().person(id)
+        self.call(|s| s.person(id))
     }
     fn people(&self, ids: &[PersonId]) -> Result<Vec<Person>, StoreError> {
-        self.tick().people(ids)
+        self.call(|s| s.people(ids))
     }
     fn person_by_email(&self, email: &str) -> Result<Option<Person>, StoreError> {
-        self.tick().person_by_email(email)
+        self.call(|s| s.person_by_email(email))
     }
     fn people_list(&self, query: &PeopleQuery) -> Result<ListPage<ListedPerson>, StoreError> {
         if self.fails_people_list.load(Ordering::SeqCst) {
             return Err(StoreError::Backend("disk on fire: secret detail".into()));
         }
-        self.tick().people_list(query)
+        self.call(|s| s.people_list(query))
     }
     fn create_person(
         &self,
@@ -129,7 +143,7 @@ impl PersonRepo for CountingStore {
         role: &NewRole,
         now: DateTime<Utc>,
     ) -> Result<(Person, Role), StoreError> {
-        self.tick().create_person(permit, patch, role, now)
+        self.call(|s| s.create_person(permit, patch, role, now))
     }
     fn update_person(
         &self,
@@ -138,49 +152,49 @@ impl PersonRepo for CountingStore {
         patch: &PersonPatch,
         now: DateTime<Utc>,
     ) -> Result<Person, StoreError> {
-        self.tick().update_person(permit, email, patch, now)
+        self.call(|s| s.update_person(permit, email, patch, now))
     }
     fn additional_emails(&self, id: PersonId) -> Result<Vec<AdditionalEmail>, StoreError> {
-        self.tick().additional_emails(id)
+        self.call(|s| s.additional_emails(id))
     }
     fn phone_numbers(&self, id: PersonId) -> Result<Vec<PhoneNumber>, StoreError> {
-        self.tick().phone_numbers(id)
+        self.call(|s| s.phone_numbers(id))
     }
     fn add_additional_email(
         &self,
         permit: &Permit<UpdatePerson>,
         input: &ContactInput,
     ) -> Result<AdditionalEmail, StoreError> {
-        self.tick().add_additional_email(permit, input)
+        self.call(|s| s.add_additional_email(permit, input))
     }
     fn add_phone_number(
         &self,
         permit: &Permit<UpdatePerson>,
         input: &ContactInput,
     ) -> Result<PhoneNumber, StoreError> {
-        self.tick().add_phone_number(permit, input)
+        self.call(|s| s.add_phone_number(permit, input))
     }
     fn remove_contact(
         &self,
         permit: &Permit<UpdatePerson>,
         id: ContactId,
     ) -> Result<(), StoreError> {
-        self.tick().remove_contact(permit, id)
+        self.call(|s| s.remove_contact(permit, id))
     }
     fn person_count(&self) -> Result<u64, StoreError> {
-        self.tick().person_count()
+        self.call(|s| s.person_count())
     }
 }
 
 impl RoleRepo for CountingStore {
     fn role(&self, id: RoleId) -> Result<Option<Role>, StoreError> {
-        self.tick().role(id)
+        self.call(|s| s.role(id))
     }
     fn roles_of_person(&self, id: PersonId) -> Result<Vec<Role>, StoreError> {
-        self.tick().roles_of_person(id)
+        self.call(|s| s.roles_of_person(id))
     }
     fn roles_of_people(&self, ids: &[PersonId]) -> Result<Vec<Role>, StoreError> {
-        self.tick().roles_of_people(ids)
+        self.call(|s| s.roles_of_people(ids))
     }
     fn create_role(
         &self,
@@ -188,7 +202,7 @@ impl RoleRepo for CountingStore {
         role: &NewRole,
         now: DateTime<Utc>,
     ) -> Result<Role, StoreError> {
-        self.tick().create_role(permit, role, now)
+        self.call(|s| s.create_role(permit, role, now))
     }
     fn update_role(
         &self,
@@ -196,26 +210,26 @@ impl RoleRepo for CountingStore {
         patch: &RolePatch,
         now: DateTime<Utc>,
     ) -> Result<Role, StoreError> {
-        self.tick().update_role(permit, patch, now)
+        self.call(|s| s.update_role(permit, patch, now))
     }
     fn remove_role(
         &self,
         permit: &Permit<DestroyRole>,
         now: DateTime<Utc>,
     ) -> Result<RemoveOutcome, StoreError> {
-        self.tick().remove_role(permit, now)
+        self.call(|s| s.remove_role(permit, now))
     }
 }
 
 impl AuthRepo for CountingStore {
     fn login_by_email(&self, email: &str) -> Result<Option<Login>, StoreError> {
-        self.tick().login_by_email(email)
+        self.call(|s| s.login_by_email(email))
     }
     fn record_failed_login(&self, id: PersonId, now: DateTime<Utc>) -> Result<Login, StoreError> {
-        self.tick().record_failed_login(id, now)
+        self.call(|s| s.record_failed_login(id, now))
     }
     fn record_good_login(&self, id: PersonId, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.tick().record_good_login(id, now)
+        self.call(|s| s.record_good_login(id, now))
     }
     fn set_password_hash(
         &self,
@@ -223,19 +237,19 @@ impl AuthRepo for CountingStore {
         hash: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.tick().set_password_hash(permit, hash, now)
+        self.call(|s| s.set_password_hash(permit, hash, now))
     }
     fn create_session(&self, token_hash: &str, session: &Session) -> Result<(), StoreError> {
-        self.tick().create_session(token_hash, session)
+        self.call(|s| s.create_session(token_hash, session))
     }
     fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
-        self.tick().session(token_hash, now)
+        self.call(|s| s.session(token_hash, now))
     }
     fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        self.tick().delete_session(token_hash)
+        self.call(|s| s.delete_session(token_hash))
     }
     fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        self.tick().delete_expired_sessions(now)
+        self.call(|s| s.delete_expired_sessions(now))
     }
 }
 
@@ -245,6 +259,8 @@ pub struct TestApp {
     pub store: Arc<CountingStore>,
     pub org: Arc<Organisation>,
     _dir: tempfile::TempDir,
+    /// The PostgreSQL schema of this app, dropped after everything else.
+    _schema: Option<TestSchema>,
 }
 
 /// Builds a [`TestApp`].
@@ -273,16 +289,26 @@ impl TestAppBuilder {
         let mut config = Config::for_tests();
         config.root_email = self.root_email;
         config.secure_cookies = self.secure_cookies;
-        let db = dir.path().join("test.sqlite3");
-        config.database_url = format!("sqlite://{}", db.display());
+        let schema = postgres_url().map(|base| {
+            off_the_executor(|| TestSchema::create(&base))
+                .expect("a schema in HIT_TEST_POSTGRES_URL")
+        });
+        config.database_url = match &schema {
+            Some(schema) => schema.url().to_owned(),
+            None => format!("sqlite://{}", dir.path().join("test.sqlite3").display()),
+        };
         let org = Arc::new(Organisation::from_file(&config.org_file).expect("demo organisation"));
-        let inner = SqliteStore::open(&config.database_url, Arc::clone(&org)).expect("store");
         let options = SeedOptions {
             admin_email: None,
             admin_password: Some(ADMIN_PASSWORD.to_owned()),
             demo_password: Some(DEMO_PASSWORD.to_owned()),
         };
-        seed::load_demo(&inner, &org, &options, Utc::now()).expect("seed");
+        let inner = off_the_executor(|| {
+            let store =
+                hitcore::store::open(&config.database_url, Arc::clone(&org)).expect("store");
+            seed::load_demo(&*store, &org, &options, Utc::now()).expect("seed");
+            store
+        });
         let store = Arc::new(CountingStore {
             inner,
             calls: AtomicUsize::new(0),
@@ -295,8 +321,16 @@ impl TestAppBuilder {
             store,
             org,
             _dir: dir,
+            _schema: schema,
         }
     }
+}
+
+/// The base URL of the PostgreSQL database to test against, if any.
+fn postgres_url() -> Option<String> {
+    std::env::var("HIT_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
 }
 
 impl TestApp {

@@ -6,34 +6,16 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{SqliteStore, Ts};
 use crate::ability::{Permit, SetPassword};
-use crate::auth::{MAX_FAILED_ATTEMPTS, is_locked};
 use crate::id::PersonId;
+use crate::store::row::LOGIN_COLUMNS;
+use crate::store::sql::after_failure;
 use crate::store::{AuthRepo, Login, Session, StoreError};
-
-const LOGIN_COLUMNS: &str = "id, encrypted_password, failed_attempts, locked_at";
 
 fn login_of(conn: &Connection, id: PersonId) -> Result<Login, StoreError> {
     let sql = format!("SELECT {LOGIN_COLUMNS} FROM people WHERE id = ?1");
     Ok(conn
         .prepare_cached(&sql)?
         .query_row([id.0], super::rows::login)?)
-}
-
-/// The login after one more failed attempt at `now`.
-///
-/// A lock that has run out starts the count afresh, so that the account
-/// locks again after the next [`MAX_FAILED_ATTEMPTS`] failures rather than
-/// never again.
-fn after_failure(mut login: Login, now: DateTime<Utc>) -> Login {
-    if login.locked_at.is_some() && !is_locked(login.locked_at, now) {
-        login.locked_at = None;
-        login.failed_attempts = 0;
-    }
-    login.failed_attempts = login.failed_attempts.saturating_add(1);
-    if login.failed_attempts >= MAX_FAILED_ATTEMPTS && login.locked_at.is_none() {
-        login.locked_at = Some(now);
-    }
-    login
 }
 
 fn changed_one(n: usize) -> Result<(), StoreError> {
@@ -129,13 +111,7 @@ impl AuthRepo for SqliteStore {
                 "SELECT person_id, created_at, expires_at FROM sessions \
                  WHERE token_hash = ?1 AND expires_at > ?2",
             )?
-            .query_row(params![token_hash, Ts(now)], |r| {
-                Ok(Session {
-                    person_id: PersonId(r.get(0)?),
-                    created_at: r.get::<_, Ts>(1)?.0,
-                    expires_at: r.get::<_, Ts>(2)?.0,
-                })
-            })
+            .query_row(params![token_hash, Ts(now)], super::rows::session)
             .optional()?)
         })
     }
@@ -157,42 +133,5 @@ impl AuthRepo for SqliteStore {
                 .execute([Ts(now)])?;
             Ok(u64::try_from(n).unwrap_or(u64::MAX))
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::Duration;
-
-    use super::*;
-
-    fn login(attempts: u32, locked_at: Option<DateTime<Utc>>) -> Login {
-        Login {
-            person_id: PersonId(1),
-            password_hash: None,
-            failed_attempts: attempts,
-            locked_at,
-        }
-    }
-
-    #[test]
-    fn fifth_failure_locks() {
-        let now = DateTime::UNIX_EPOCH + Duration::days(1000);
-        assert_eq!(after_failure(login(3, None), now).locked_at, None);
-        assert_eq!(after_failure(login(4, None), now).locked_at, Some(now));
-    }
-
-    #[test]
-    fn failure_during_a_lock_keeps_it_and_after_it_counts_anew() {
-        let now = DateTime::UNIX_EPOCH + Duration::days(1000);
-        let locked = now - Duration::minutes(10);
-        let during = after_failure(login(5, Some(locked)), now);
-        assert_eq!(
-            (during.failed_attempts, during.locked_at),
-            (6, Some(locked))
-        );
-        let old = now - Duration::hours(2);
-        let after = after_failure(login(5, Some(old)), now);
-        assert_eq!((after.failed_attempts, after.locked_at), (1, None));
     }
 }

@@ -9,6 +9,7 @@ use crate::group::{Group, GroupPatch, GroupRuleError, NewGroup, PlanParent};
 use crate::id::{GroupId, PersonId};
 use crate::org::Organisation;
 use crate::role::{Role, remove_outcome};
+use crate::store::sql::distinct_people;
 use crate::store::{GroupRepo, StoreError};
 
 /// The group with this id, deleted or not.
@@ -204,13 +205,6 @@ fn remove_roles_of_group(
         super::roles::apply_outcome(conn, r.id, remove_outcome(r, now), now)?;
     }
     Ok(distinct_people(&roles))
-}
-
-fn distinct_people(roles: &[Role]) -> Vec<PersonId> {
-    let mut ids: Vec<PersonId> = roles.iter().map(|r| r.person_id).collect();
-    ids.sort();
-    ids.dedup();
-    ids
 }
 
 impl GroupRepo for SqliteStore {
@@ -429,31 +423,4 @@ fn move_subtree(
         })?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn distinct_people_are_sorted_once_each() {
-        let role = |p: i64| Role {
-            id: crate::id::RoleId(p),
-            person_id: PersonId(p % 3),
-            group_id: GroupId(1),
-            role_type: "T".into(),
-            label: None,
-            start_on: None,
-            end_on: None,
-            archived_at: None,
-            is_terminated: false,
-            created_at: DateTime::UNIX_EPOCH,
-            updated_at: DateTime::UNIX_EPOCH,
-        };
-        let roles: Vec<_> = (1..7).map(role).collect();
-        assert_eq!(
-            distinct_people(&roles),
-            [PersonId(0), PersonId(1), PersonId(2)]
-        );
-    }
 }

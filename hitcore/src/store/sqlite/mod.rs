@@ -3,8 +3,10 @@
 //!
 //! One submodule per repository trait. This module holds what they share:
 //! opening and checking the database, transactions, the mapping of driver
-//! errors to [`StoreError`] and the text forms of timestamps, dates and
-//! group paths. Every call blocks; the web tier runs them on
+//! errors to [`StoreError`] and rusqlite's view of the text forms of
+//! timestamps and dates (the forms themselves, like the group paths and
+//! the row reading, are shared with the PostgreSQL store in `store::sql`
+//! and `store::row`). Every call blocks; the web tier runs them on
 //! `spawn_blocking`.
 //!
 //! SQL is parameterised throughout. The few statements assembled at run
@@ -21,37 +23,11 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-use crate::id::GroupId;
 use crate::org::Organisation;
 use crate::store::StoreError;
-
-/// The column list of `groups`, selected with the alias `g`.
-macro_rules! group_columns {
-    () => {
-        "g.id, g.parent_id, g.path, g.layer_group_id, g.type, g.name, g.short_name, \
-         g.email, g.description, g.address_care_of, g.street, g.housenumber, g.postbox, \
-         g.zip_code, g.town, g.country, g.created_at, g.updated_at, g.deleted_at, \
-         g.archived_at"
-    };
-}
-
-/// The public columns of `people` (no login data), with the alias `p`.
-macro_rules! person_columns {
-    () => {
-        "p.id, p.first_name, p.last_name, p.nickname, p.company_name, p.company, \
-         p.email, p.address_care_of, p.street, p.housenumber, p.postbox, p.zip_code, \
-         p.town, p.country, p.gender, p.birthday, p.language, p.additional_information, \
-         p.primary_group_id, p.contact_data_visible, p.created_at, p.updated_at"
-    };
-}
-
-/// The column list of `roles`, selected with the alias `r`.
-macro_rules! role_columns {
-    () => {
-        "r.id, r.person_id, r.group_id, r.type, r.label, r.start_on, r.end_on, \
-         r.archived_at, r.terminated, r.created_at, r.updated_at"
-    };
-}
+use crate::store::sql::{self, SCHEMA, check_version};
+// The group path forms, for the submodules.
+use crate::store::sql::{path_text, path_upper};
 
 mod auth;
 mod groups;
@@ -59,17 +35,11 @@ mod people;
 mod roles;
 mod rows;
 
-/// The schema this code was written for; see `schema.sql`.
-const SCHEMA: &str = include_str!("../../../../schema.sql");
 /// The highest entry of `schema_migrations` this code expects.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = sql::SCHEMA_VERSION;
 
 /// How long a connection waits for another writer before it gives up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Unique index names and the field a violation of each conflicts on.
-/// Column constraints name their column in the driver's message already.
-const UNIQUE_INDEXES: [(&str, &str); 1] = [("people_email_key", "email")];
 
 /// The SQLite implementation of every repository trait.
 #[derive(Clone)]
@@ -268,21 +238,6 @@ fn ensure_schema(tx: &Transaction<'_>) -> Result<(), StoreError> {
     check_version(found.unwrap_or(0))
 }
 
-fn check_version(found: i64) -> Result<(), StoreError> {
-    if found == SCHEMA_VERSION {
-        return Ok(());
-    }
-    let hint = if found > SCHEMA_VERSION {
-        "it was written by a newer version of this program; run that version"
-    } else {
-        "it is behind this program and needs its migrations"
-    };
-    Err(StoreError::Rule(format!(
-        "the database has schema version {found}, this program expects version \
-         {SCHEMA_VERSION}: {hint}"
-    )))
-}
-
 // ------------------------------------------------------------------ errors
 
 impl From<rusqlite::Error> for StoreError {
@@ -315,11 +270,7 @@ fn conflict_field(message: &str) -> String {
     let detail = message.rsplit(": ").next().unwrap_or("");
     if let Some(index) = detail.strip_prefix("index '") {
         let index = index.trim_end_matches('\'');
-        return UNIQUE_INDEXES
-            .iter()
-            .find(|(name, _)| *name == index)
-            .map_or(index, |(_, field)| field)
-            .to_owned();
+        return sql::field_of_index(index).unwrap_or(index).to_owned();
     }
     let first = detail.split(',').next().unwrap_or(detail).trim();
     first.rsplit('.').next().unwrap_or(first).to_owned()
@@ -339,16 +290,14 @@ struct Ts(DateTime<Utc>);
 
 impl ToSql for Ts {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::from(
-            self.0.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-        ))
+        Ok(ToSqlOutput::from(sql::timestamp_text(self.0)))
     }
 }
 
 impl FromSql for Ts {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Ts> {
-        DateTime::parse_from_rfc3339(value.as_str()?)
-            .map(|t| Ts(t.with_timezone(&Utc)))
+        sql::parse_timestamp(value.as_str()?)
+            .map(Ts)
             .map_err(|e| FromSqlError::Other(Box::new(e)))
     }
 }
@@ -359,13 +308,13 @@ struct Day(NaiveDate);
 
 impl ToSql for Day {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::from(self.0.format("%Y-%m-%d").to_string()))
+        Ok(ToSqlOutput::from(sql::date_text(self.0)))
     }
 }
 
 impl FromSql for Day {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Day> {
-        NaiveDate::parse_from_str(value.as_str()?, "%Y-%m-%d")
+        sql::parse_date(value.as_str()?)
             .map(Day)
             .map_err(|e| FromSqlError::Other(Box::new(e)))
     }
@@ -373,18 +322,6 @@ impl FromSql for Day {
 
 fn day(d: Option<NaiveDate>) -> Option<Day> {
     d.map(Day)
-}
-
-/// A group's path as stored: every id followed by '/'.
-fn path_text(ids: &[GroupId]) -> String {
-    ids.iter().map(|id| format!("{id}/")).collect()
-}
-
-/// The exclusive upper bound of the subtree range of `path`: the same text
-/// with its final '/' replaced by '0', the next byte.
-fn path_upper(path: &str) -> String {
-    let stem = path.strip_suffix('/').unwrap_or(path);
-    format!("{stem}0")
 }
 
 /// A list of ids as the JSON array `json_each` reads, so that a list of any
@@ -408,23 +345,6 @@ mod tests {
             "email"
         );
         assert_eq!(conflict_field("UNIQUE constraint failed: t.a, t.b"), "a");
-    }
-
-    #[test]
-    fn subtree_upper_bound_follows_every_path_with_the_prefix() {
-        let p = path_text(&[GroupId(1), GroupId(5)]);
-        assert_eq!(p, "1/5/");
-        let upper = path_upper(&p);
-        assert_eq!(upper, "1/50");
-        for inside in ["1/5/", "1/5/23/", "1/5/9/9/"] {
-            assert!(inside >= p.as_str() && inside < upper.as_str(), "{inside}");
-        }
-        for outside in ["1/", "1/50/", "1/55/", "1/6/", "1/4/7/"] {
-            assert!(
-                !(outside >= p.as_str() && outside < upper.as_str()),
-                "{outside}"
-            );
-        }
     }
 
     #[test]
@@ -517,12 +437,5 @@ mod tests {
         .expect("inserted");
         assert_eq!(a.person_count().expect("count"), 1);
         assert_eq!(b.person_count().expect("count"), 0);
-    }
-
-    #[test]
-    fn other_schema_versions_are_refused() {
-        assert!(check_version(SCHEMA_VERSION).is_ok());
-        assert!(matches!(check_version(2), Err(StoreError::Rule(m)) if m.contains("newer")));
-        assert!(matches!(check_version(0), Err(StoreError::Rule(m)) if m.contains("behind")));
     }
 }

@@ -11,6 +11,7 @@ use crate::ability::{CreatePerson, Permit, UpdateEmail, UpdatePerson};
 use crate::id::{ContactId, PersonId};
 use crate::person::{AdditionalEmail, ContactInput, Person, PersonPatch, PhoneNumber};
 use crate::role::{NewRole, Role};
+use crate::store::sql::{counted_types, page_offset, text_patterns};
 use crate::store::{
     GroupScope, ListFilter, ListedPerson, Page, PeopleQuery, PersonRepo, StoreError,
 };
@@ -27,9 +28,6 @@ const SCOPE_LAYER: &str =
 const SCOPE_DEEP: &str = "g.path >= (SELECT s.path FROM groups s WHERE s.id = :scope) \
      AND g.path < (SELECT substr(s.path, 1, length(s.path) - 1) || '0' \
      FROM groups s WHERE s.id = :scope)";
-
-/// At most this many words of a text filter count; the rest is ignored.
-const MAX_TERMS: usize = 5;
 
 fn find_person(conn: &Connection, id: PersonId) -> Result<Option<Person>, StoreError> {
     let sql = concat!(
@@ -171,44 +169,6 @@ impl ListParams {
     }
 }
 
-/// The role types that count: those of the query's filter and of the
-/// viewer's restriction, both when both are given.
-fn counted_types(q: &PeopleQuery) -> Option<Vec<String>> {
-    match (&q.role_types, &q.filter) {
-        (Some(wanted), ListFilter::RoleTypes(visible)) => Some(
-            wanted
-                .iter()
-                .filter(|t| visible.contains(t))
-                .cloned()
-                .collect(),
-        ),
-        (Some(wanted), _) => Some(wanted.clone()),
-        (None, ListFilter::RoleTypes(visible)) => Some(visible.clone()),
-        (None, _) => None,
-    }
-}
-
-/// One LIKE pattern per word of the filter text: lower case (Unicode, the
-/// same folding as the `hit_fold` SQL function applies to the columns),
-/// `%`, `_` and `\` escaped, a trailing `%` for the prefix match.
-fn text_patterns(text: Option<&str>) -> Vec<String> {
-    text.unwrap_or("")
-        .split_whitespace()
-        .take(MAX_TERMS)
-        .map(|word| {
-            let mut p = String::with_capacity(word.len() + 2);
-            for c in word.to_lowercase().chars() {
-                if matches!(c, '%' | '_' | '\\') {
-                    p.push('\\');
-                }
-                p.push(c);
-            }
-            p.push('%');
-            p
-        })
-        .collect()
-}
-
 fn with_scope(sql: &str, scope: GroupScope, columns: &str) -> String {
     let condition = match scope {
         GroupScope::Group(_) => SCOPE_GROUP,
@@ -225,9 +185,7 @@ fn people_list(conn: &Connection, q: &PeopleQuery) -> Result<Page<ListedPerson>,
     let p = ListParams::new(q);
     let per_page = q.per_page.max(1);
     let page = q.page.max(1);
-    // Both are u32, so the product may exceed i64: an offset that large is
-    // past every row anyway.
-    let offset = i64::from(page - 1).saturating_mul(i64::from(per_page));
+    let offset = page_offset(page, per_page);
 
     let people: Vec<Person> = conn
         .prepare_cached(&with_scope(PAGE_SQL, q.scope, person_columns!()))?
@@ -500,18 +458,6 @@ impl PersonRepo for SqliteStore {
 mod tests {
     use super::*;
 
-    fn query(role_types: Option<&[&str]>, filter: ListFilter) -> PeopleQuery {
-        PeopleQuery {
-            scope: GroupScope::Group(crate::id::GroupId(1)),
-            filter,
-            role_types: role_types.map(|t| t.iter().map(|s| s.to_string()).collect()),
-            text: None,
-            today: chrono::NaiveDate::default(),
-            page: 1,
-            per_page: 10,
-        }
-    }
-
     /// The query plan of each people-list statement for `scope`, one line
     /// per step.
     fn plans(scope: GroupScope) -> Vec<String> {
@@ -563,33 +509,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn text_is_split_lowered_and_escaped() {
-        assert_eq!(
-            text_patterns(Some("  Ann 50%_x a\\b ")),
-            ["ann%", "50\\%\\_x%", "a\\\\b%"]
-        );
-        assert!(text_patterns(Some("   ")).is_empty());
-        assert_eq!(text_patterns(Some("a b c d e f g")).len(), MAX_TERMS);
-    }
-
-    #[test]
-    fn counted_types_intersect_filter_and_selection() {
-        let visible = ListFilter::RoleTypes(vec!["A".into(), "B".into()]);
-        assert_eq!(
-            counted_types(&query(Some(&["B", "C"]), visible.clone())),
-            Some(vec!["B".to_owned()])
-        );
-        assert_eq!(
-            counted_types(&query(None, visible)),
-            Some(vec!["A".to_owned(), "B".to_owned()])
-        );
-        assert_eq!(counted_types(&query(None, ListFilter::All)), None);
-        assert_eq!(
-            counted_types(&query(Some(&["C"]), ListFilter::ContactDataOnly)),
-            Some(vec!["C".to_owned()])
-        );
     }
 }

@@ -1,0 +1,52 @@
+-- One page of a people list on PostgreSQL: the statement of the SQLite
+-- store's people_page.sql in this dialect. `{scope}` is one of the
+-- constant scope conditions on `g` in people.rs; `{columns}` the person
+-- columns.
+--
+-- Parameters: $1 scope group id, $2 today (YYYY-MM-DD), $3 the role types
+-- that count (NULL for all), $4 contact data only, $5 one LIKE pattern per
+-- word (lower case by the rules of `hit_fold`, each to match the start of
+-- a word of some field), $6 limit, $7 offset.
+--
+-- The scope resolves to a few group ids through the groups indexes, the
+-- roles of those groups through roles(group_id, person_id), the people by
+-- primary key; only that set is filtered and sorted. The sort keys are the
+-- expressions of people_name_idx.
+WITH scope_groups AS (
+    SELECT g.id FROM groups g
+    WHERE {scope} AND g.deleted_at IS NULL
+)
+SELECT {columns}
+FROM people p
+WHERE p.id IN (
+        SELECT r.person_id FROM roles r
+        WHERE r.group_id IN (SELECT id FROM scope_groups)
+          AND r.archived_at IS NULL
+          AND (r.start_on IS NULL OR r.start_on <= $2::text)
+          AND (r.end_on IS NULL OR r.end_on >= $2::text)
+          AND ($3::text[] IS NULL OR r.type = ANY($3::text[]))
+    )
+  AND ($4::boolean = FALSE OR p.contact_data_visible = TRUE)
+  AND NOT EXISTS (
+        SELECT 1 FROM unnest($5::text[]) AS t(value)
+        -- A NULL field matches nothing, so a term no field matches is FALSE.
+        WHERE NOT coalesce(
+               hit_fold(p.first_name) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.first_name) LIKE '% ' || t.value ESCAPE '\'
+            OR hit_fold(p.last_name) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.last_name) LIKE '% ' || t.value ESCAPE '\'
+            OR hit_fold(p.nickname) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.nickname) LIKE '% ' || t.value ESCAPE '\'
+            OR hit_fold(p.company_name) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.company_name) LIKE '% ' || t.value ESCAPE '\'
+            OR hit_fold(p.email) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.town) LIKE t.value ESCAPE '\'
+            OR hit_fold(p.town) LIKE '% ' || t.value ESCAPE '\',
+            FALSE
+        )
+    )
+ORDER BY lower(coalesce(p.last_name, '') COLLATE "C"),
+         lower(coalesce(p.first_name, '') COLLATE "C"),
+         lower(coalesce(p.nickname, '') COLLATE "C"),
+         p.id
+LIMIT $6::bigint OFFSET $7::bigint
