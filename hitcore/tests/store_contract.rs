@@ -1008,6 +1008,28 @@ fn concurrent_writers_all_succeed() {
 // -------------------------------------------------------------------- auth
 
 #[test]
+fn other_sessions_end_and_the_kept_one_stays() {
+    each_store(|w| {
+        let a = w.person("Anna", "A", &w.root_members, MEMBER);
+        let b = w.person("Beat", "B", &w.root_members, MEMBER);
+        let of = |person_id| Session {
+            person_id,
+            created_at: t0(),
+            expires_at: t0() + Duration::hours(2),
+        };
+        for (hash, p) in [("a-1", a.id), ("a-2", a.id), ("a-3", a.id), ("b-1", b.id)] {
+            w.s.create_session(hash, &of(p)).expect("stored");
+        }
+        assert_eq!(w.s.end_other_sessions(a.id, Some("a-2")).expect("ended"), 2);
+        assert!(w.s.session("a-2", t0()).expect("query").is_some());
+        assert!(w.s.session("a-1", t0()).expect("query").is_none());
+        assert!(w.s.session("b-1", t0()).expect("query").is_some());
+        assert_eq!(w.s.end_other_sessions(a.id, None).expect("ended"), 1);
+        assert!(w.s.session("a-2", t0()).expect("query").is_none());
+    });
+}
+
+#[test]
 fn sessions_are_found_until_they_expire_or_end() {
     each_store(|w| {
         let a = w.person("Anna", "A", &w.root_members, MEMBER);

@@ -217,7 +217,9 @@ pub fn log_filter(value: Option<&str>) -> (EnvFilter, Option<String>) {
         Ok(filter) => (filter, None),
         Err(e) => (
             EnvFilter::new("info"),
-            Some(format!("RUST_LOG={value}: {e}; logging at level info instead")),
+            Some(format!(
+                "RUST_LOG={value}: {e}; logging at level info instead"
+            )),
         ),
     }
 }
@@ -331,7 +333,12 @@ mod tests {
         let (_, warning) = log_filter(Some("hitweb=loud"));
         let warning = warning.expect("a warning");
         assert!(warning.starts_with("RUST_LOG=hitweb=loud: "), "{warning}");
-        for fine in [None, Some(""), Some("debug"), Some("hitweb=debug,poem=warn")] {
+        for fine in [
+            None,
+            Some(""),
+            Some("debug"),
+            Some("hitweb=debug,poem=warn"),
+        ] {
             assert!(log_filter(fine).1.is_none(), "{fine:?}");
         }
     }

@@ -33,7 +33,11 @@ async fn run() -> anyhow::Result<()> {
 
     let org = Arc::new(load_org(&config)?);
     let acceptor = bind(config.bind_addr).await?;
-    if let Some(local) = acceptor.local_addr().first().and_then(|a| a.as_socket_addr()) {
+    if let Some(local) = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr())
+    {
         config.bind_addr = *local;
     }
     // The store blocks (the PostgreSQL driver even panics on an executor
@@ -115,7 +119,10 @@ fn open_store(config: Config, org: &Arc<Organisation>) -> anyhow::Result<(Config
     if let Some(dir) = config.sqlite_path().and_then(|p| p.parent()) {
         if !dir.as_os_str().is_empty() {
             std::fs::create_dir_all(dir).with_context(|| {
-                format!("DATABASE_URL={url}: cannot create the folder {}", dir.display())
+                format!(
+                    "DATABASE_URL={url}: cannot create the folder {}",
+                    dir.display()
+                )
             })?;
         }
     }

@@ -320,6 +320,9 @@ pub trait AuthRepo {
     fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
     /// Removes expired sessions and says how many.
     fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Ends every session of a person except the one with `keep` (the
+    /// browser that changed the password), and says how many ended.
+    fn end_other_sessions(&self, id: PersonId, keep: Option<&str>) -> Result<u64, StoreError>;
 }
 
 /// Everything a process needs from the database.

@@ -171,9 +171,7 @@ fn page_number(value: Option<&str>) -> u32 {
     else {
         return 1;
     };
-    digits
-        .parse::<u32>()
-        .map_or(u32::MAX, |n| n.max(1))
+    digits.parse::<u32>().map_or(u32::MAX, |n| n.max(1))
 }
 
 /// The checked parameters. Without an explicit `kind`, a role type filter

@@ -200,6 +200,13 @@ pub async fn update(
         );
     }
     let email = viewer.person.email.clone().unwrap_or_default();
+    let person_id = viewer.person.id;
+    // The browser that changes the password stays signed in; every other
+    // session of the person ends, as a stolen session should.
+    let keep = req
+        .cookie()
+        .get(SESSION_COOKIE)
+        .map(|c| hitcore::auth::token_hash(c.value_str()));
     let now = Utc::now();
     let checked = errors.is_empty();
     let is_current_ok = state
@@ -212,6 +219,7 @@ pub async fn update(
                 let hash = auth::hash_password(&new)
                     .map_err(|e| hitcore::store::StoreError::Rule(e.to_string()))?;
                 s.set_password_hash(&permit, &hash, now)?;
+                s.end_other_sessions(person_id, keep.as_deref())?;
             }
             Ok(is_ok)
         })

@@ -252,3 +252,27 @@ async fn cookies_are_secure_when_configured() {
     assert!(session.contains("Secure"));
     assert!(session.contains("HttpOnly"));
 }
+
+// Regression: a changed password left every other session signed in, so a
+// stolen session survived the victim's password change.
+#[tokio::test]
+async fn password_change_ends_the_other_sessions_but_not_this_one() {
+    let app = TestApp::new();
+    let mut here = app.signed_in("trainer@demo.example").await;
+    let mut elsewhere = app.signed_in("trainer@demo.example").await;
+    elsewhere.get("/").await.assert_status(StatusCode::OK);
+    here.post(
+        "/users/edit",
+        &[
+            ("current_password", DEMO_PASSWORD),
+            ("password", "a brand new password"),
+            ("password_confirmation", "a brand new password"),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    here.get("/").await.assert_status(StatusCode::OK);
+    let gone = elsewhere.get("/").await;
+    gone.assert_status(StatusCode::SEE_OTHER);
+    assert!(gone.location().contains("/users/sign_in"));
+}

@@ -78,13 +78,21 @@ async fn contact_label_over_100_characters_is_too_long() {
         field_error(&phone, "phone_number_label").as_deref(),
         Some("is too long (at most 100 characters)")
     );
-    assert!(app.store.additional_emails(jan.id).expect("emails").is_empty());
+    assert!(
+        app.store
+            .additional_emails(jan.id)
+            .expect("emails")
+            .is_empty()
+    );
     assert!(app.store.phone_numbers(jan.id).expect("phones").is_empty());
 
     let fits = alex
         .post_htmx(
             &format!("{base}/phone_numbers"),
-            &[("phone_number", "+41 52 222 22 22"), ("label", &"x".repeat(100))],
+            &[
+                ("phone_number", "+41 52 222 22 22"),
+                ("label", &"x".repeat(100)),
+            ],
         )
         .await;
     fits.assert_status(StatusCode::OK);
@@ -150,7 +158,10 @@ async fn the_same_additional_email_in_other_case_is_refused() {
     let again = alex
         .post_htmx(
             &format!("{base}/additional_emails"),
-            &[("additional_email", "Jan@Parents.EXAMPLE"), ("label", "Vater")],
+            &[
+                ("additional_email", "Jan@Parents.EXAMPLE"),
+                ("label", "Vater"),
+            ],
         )
         .await;
     again.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
@@ -158,7 +169,10 @@ async fn the_same_additional_email_in_other_case_is_refused() {
         field_error(&again, "additional_email").as_deref(),
         Some("is already one of this person's email addresses")
     );
-    assert_eq!(app.store.additional_emails(jan.id).expect("emails").len(), 1);
+    assert_eq!(
+        app.store.additional_emails(jan.id).expect("emails").len(),
+        1
+    );
 }
 
 #[tokio::test]

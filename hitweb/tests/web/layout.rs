@@ -47,7 +47,10 @@ async fn people_list_names_the_group_with_its_layer() {
     page.assert_status(StatusCode::OK);
     let body = unescape(&page.body);
     let name = format!("{} · Club Alpha", members.name);
-    assert!(body.contains(&format!("<title>People · {name} · ")), "{body}");
+    assert!(
+        body.contains(&format!("<title>People · {name} · ")),
+        "{body}"
+    );
     assert!(body.contains(&format!("<a href=\"/groups/{}\">Club Alpha</a>", club.id)));
 
     // The layer itself is not repeated.
@@ -68,8 +71,14 @@ async fn person_page_and_role_rows_name_the_group_with_its_layer() {
     page.assert_status(StatusCode::OK);
     let body = unescape(&page.body);
     let name = format!("{} · Club Alpha", members.name);
-    assert!(body.contains(&format!("<title>Tina Trainer · {name} · ")), "{body}");
-    assert!(body.contains(&format!("class=\"role-group\" href=\"/groups/{}\">{name}</a>", members.id)));
+    assert!(
+        body.contains(&format!("<title>Tina Trainer · {name} · ")),
+        "{body}"
+    );
+    assert!(body.contains(&format!(
+        "class=\"role-group\" href=\"/groups/{}\">{name}</a>",
+        members.id
+    )));
 
     let mut tina_b = app.signed_in("trainer@demo.example").await;
     let home = unescape(&tina_b.get("/").await.body);

@@ -78,7 +78,11 @@ async fn blank_or_invalid_page_is_the_first_page() {
             .get_htmx(&format!("/groups/{}/people?q=zulu&page={page}", members.id))
             .await;
         resp.assert_status(StatusCode::OK);
-        assert_eq!(resp.body.matches("id=\"person-row-").count(), 50, "{page:?}");
+        assert_eq!(
+            resp.body.matches("id=\"person-row-").count(),
+            50,
+            "{page:?}"
+        );
         assert!(resp.body.contains("Page 1 of 2"), "{page:?}");
     }
 }

@@ -111,7 +111,10 @@ fn templates_have_no_inline_scripts_styles_or_handlers() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates");
     let mut found = Vec::new();
     scan(&dir, &mut found);
-    assert!(found.is_empty(), "inline code the CSP would block: {found:#?}");
+    assert!(
+        found.is_empty(),
+        "inline code the CSP would block: {found:#?}"
+    );
 }
 
 fn scan(dir: &std::path::Path, found: &mut Vec<String>) {
@@ -196,6 +199,8 @@ async fn person_link_is_refused_to_those_who_may_not_see_the_person() {
     bea.get("/people/999999")
         .await
         .assert_status(StatusCode::NOT_FOUND);
-    let own = bea.get(&format!("/people/{}", app.person("Bea", "Tester").id)).await;
+    let own = bea
+        .get(&format!("/people/{}", app.person("Bea", "Tester").id))
+        .await;
     own.assert_status(StatusCode::SEE_OTHER);
 }

@@ -64,15 +64,21 @@ fn busy_bind_addr_stops_the_start_before_the_database_is_touched() {
     );
     assert!(!stdout.contains("Listening on"), "{stdout}");
     assert!(!stdout.contains("Administrator login"), "{stdout}");
-    assert!(!dir.path().join("hit.sqlite3").exists(), "the database was created");
+    assert!(
+        !dir.path().join("hit.sqlite3").exists(),
+        "the database was created"
+    );
 }
 
 #[test]
 fn database_that_cannot_be_opened_names_database_url() {
     let dir = tempfile::tempdir().expect("temp dir");
     let junk = dir.path().join("not-a-database");
-    std::fs::write(&junk, "this is no SQLite file, just text that is long enough\n".repeat(40))
-        .expect("write");
+    std::fs::write(
+        &junk,
+        "this is no SQLite file, just text that is long enough\n".repeat(40),
+    )
+    .expect("write");
     let url = format!("sqlite://{}", junk.display());
     let org = org_file().display().to_string();
     let (stdout, stderr) = failing_start(
@@ -146,7 +152,10 @@ fn logs_have_no_colour_codes_off_a_terminal_and_name_a_bad_rust_log() {
     assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
     assert!(stdout.contains("WARN"), "{stdout}");
     assert!(stdout.contains("RUST_LOG=hitweb=loud"), "{stdout}");
-    assert!(stdout.contains("Configuration loaded"), "info still logs: {stdout}");
+    assert!(
+        stdout.contains("Configuration loaded"),
+        "info still logs: {stdout}"
+    );
 }
 
 /// A server started in the background; killed when dropped.
@@ -165,8 +174,14 @@ impl Running {
             .expect("hitweb starts");
         let (tx, lines) = mpsc::channel();
         for pipe in [
-            child.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-            child.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
         ]
         .into_iter()
         .flatten()
@@ -229,7 +244,11 @@ fn first_start_passwords_on_a_seeded_database_are_named_as_ignored() {
 
     let mut first = Running::start(dir.path(), &base);
     first.wait_for("Listening on");
-    assert!(first.output().contains("Administrator login"), "{}", first.output());
+    assert!(
+        first.output().contains("Administrator login"),
+        "{}",
+        first.output()
+    );
     assert!(!first.output().contains("ignored"), "{}", first.output());
     drop(first);
 
@@ -266,7 +285,10 @@ fn listening_comes_after_the_login_and_names_the_real_port() {
     let listening = output.find("Listening on").expect("listening");
     assert!(login < listening, "{output}");
     assert!(!output.contains("127.0.0.1:0/"), "{output}");
-    assert!(!output.contains("Listening on http://127.0.0.1:0 "), "{output}");
+    assert!(
+        !output.contains("Listening on http://127.0.0.1:0 "),
+        "{output}"
+    );
 }
 
 #[test]
@@ -283,7 +305,11 @@ fn default_org_file_is_the_one_in_the_current_folder() {
     );
     server.wait_for("Loaded the organisation definition");
     let output = server.output();
-    let resolved = local.canonicalize().expect("canonical").display().to_string();
+    let resolved = local
+        .canonicalize()
+        .expect("canonical")
+        .display()
+        .to_string();
     assert!(
         output.contains(&format!("Loaded the organisation definition {resolved}")),
         "{output}"

@@ -251,6 +251,9 @@ impl AuthRepo for CountingStore {
     fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         self.call(|s| s.delete_expired_sessions(now))
     }
+    fn end_other_sessions(&self, id: PersonId, keep: Option<&str>) -> Result<u64, StoreError> {
+        self.call(|s| s.end_other_sessions(id, keep))
+    }
 }
 
 /// The app over a seeded database file, and direct access to its store.

@@ -129,4 +129,14 @@ impl AuthRepo for PostgresStore {
             )?)
         })
     }
+
+    #[tracing::instrument(skip_all, fields(person.id = %id))]
+    fn end_other_sessions(&self, id: PersonId, keep: Option<&str>) -> Result<u64, StoreError> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "DELETE FROM sessions WHERE person_id = $1 AND token_hash IS DISTINCT FROM $2",
+                &[&id.0, &keep],
+            )?)
+        })
+    }
 }

@@ -134,4 +134,16 @@ impl AuthRepo for SqliteStore {
             Ok(u64::try_from(n).unwrap_or(u64::MAX))
         })
     }
+
+    #[tracing::instrument(skip_all, fields(person.id = %id))]
+    fn end_other_sessions(&self, id: PersonId, keep: Option<&str>) -> Result<u64, StoreError> {
+        self.write(|tx| {
+            let n = tx
+                .prepare_cached(
+                    "DELETE FROM sessions WHERE person_id = ?1 AND token_hash IS NOT ?2",
+                )?
+                .execute(params![id.0, keep])?;
+            Ok(u64::try_from(n).unwrap_or(u64::MAX))
+        })
+    }
 }
