@@ -8,6 +8,8 @@ pub mod org;
 pub mod permission;
 pub mod person;
 pub mod role;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod scale;
 pub mod seed;
 pub mod store;
 pub mod validate;

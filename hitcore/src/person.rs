@@ -239,6 +239,11 @@ impl ContactInput {
         v.into_result(self)
     }
 
+    // TODO: key label violations to their own field with distinct messages
+    // (required / one line / too long / trailing full stop) and enforce the
+    // 100-character limit here; hitweb's `checked_contact` pre-checks these
+    // today and could then go. A case-insensitive unique index per person
+    // would also let the store refuse duplicate addresses as a Conflict.
     fn check_label(&mut self, v: &mut Violations, field: &str) {
         self.label = self.label.trim().to_owned();
         if self.label.is_empty() || self.label.ends_with('.') || self.label.contains(['\r', '\n']) {

@@ -833,10 +833,14 @@ const CROWD: &[(&str, &str, usize, Age)] = &[
 
 /// A Swiss town: zip code, name and the landline area code.
 #[derive(Clone, Copy, Debug)]
-struct Town(&'static str, &'static str, &'static str);
+pub(crate) struct Town(
+    pub(crate) &'static str,
+    pub(crate) &'static str,
+    pub(crate) &'static str,
+);
 
 impl Town {
-    fn address(self, street: &str, number: &str) -> Address {
+    pub(crate) fn address(self, street: &str, number: &str) -> Address {
         Address {
             street: Some(street.to_owned()),
             housenumber: Some(number.to_owned()),
@@ -848,12 +852,12 @@ impl Town {
     }
 }
 
-const BERN: Town = Town("3011", "Bern", "31");
-const WINTERTHUR: Town = Town("8400", "Winterthur", "52");
-const SCHAFFHAUSEN: Town = Town("8200", "Schaffhausen", "52");
-const LUZERN: Town = Town("6003", "Luzern", "41");
+pub(crate) const BERN: Town = Town("3011", "Bern", "31");
+pub(crate) const WINTERTHUR: Town = Town("8400", "Winterthur", "52");
+pub(crate) const SCHAFFHAUSEN: Town = Town("8200", "Schaffhausen", "52");
+pub(crate) const LUZERN: Town = Town("6003", "Luzern", "41");
 
-const TOWNS_FEDERATION: &[Town] = &[
+pub(crate) const TOWNS_FEDERATION: &[Town] = &[
     BERN,
     Town("3012", "Bern", "31"),
     Town("3014", "Bern", "31"),
@@ -870,7 +874,7 @@ const TOWNS_FEDERATION: &[Town] = &[
     Town("1700", "Fribourg", "26"),
     Town("2502", "Biel/Bienne", "32"),
 ];
-const TOWNS_WINTERTHUR: &[Town] = &[
+pub(crate) const TOWNS_WINTERTHUR: &[Town] = &[
     WINTERTHUR,
     Town("8404", "Winterthur", "52"),
     Town("8408", "Winterthur", "52"),
@@ -880,7 +884,7 @@ const TOWNS_WINTERTHUR: &[Town] = &[
     Town("8302", "Kloten", "44"),
     Town("8307", "Effretikon", "52"),
 ];
-const TOWNS_SCHAFFHAUSEN: &[Town] = &[
+pub(crate) const TOWNS_SCHAFFHAUSEN: &[Town] = &[
     SCHAFFHAUSEN,
     Town("8203", "Schaffhausen", "52"),
     Town("8212", "Neuhausen am Rheinfall", "52"),
@@ -888,7 +892,7 @@ const TOWNS_SCHAFFHAUSEN: &[Town] = &[
     Town("8240", "Thayngen", "52"),
     Town("8260", "Stein am Rhein", "52"),
 ];
-const TOWNS_LUZERN: &[Town] = &[
+pub(crate) const TOWNS_LUZERN: &[Town] = &[
     LUZERN,
     Town("6004", "Luzern", "41"),
     Town("6010", "Kriens", "41"),
@@ -899,7 +903,7 @@ const TOWNS_LUZERN: &[Town] = &[
     Town("6300", "Zug", "41"),
 ];
 
-const STREETS: &[&str] = &[
+pub(crate) const STREETS: &[&str] = &[
     "Bahnhofstrasse",
     "Dorfstrasse",
     "Hauptstrasse",
@@ -926,7 +930,7 @@ const STREETS: &[&str] = &[
     "Säntisstrasse",
 ];
 
-const MEN: &[&str] = &[
+pub(crate) const MEN: &[&str] = &[
     "Jürg",
     "Ueli",
     "Beat",
@@ -956,7 +960,7 @@ const MEN: &[&str] = &[
     "Sämi",
     "Ruedi",
 ];
-const WOMEN: &[&str] = &[
+pub(crate) const WOMEN: &[&str] = &[
     "Anna",
     "Barbara",
     "Claudia",
@@ -985,15 +989,15 @@ const WOMEN: &[&str] = &[
     "Séverine",
     "Brigitte",
 ];
-const BOYS: &[&str] = &[
+pub(crate) const BOYS: &[&str] = &[
     "Noah", "Liam", "Luca", "Elias", "Leon", "Levin", "Nico", "Jonas", "Julian", "Gian", "Lenny",
     "Matteo", "Ben", "Finn", "Timo", "Aurel", "Jaël", "Loïc", "Dario", "Silvan",
 ];
-const GIRLS: &[&str] = &[
+pub(crate) const GIRLS: &[&str] = &[
     "Mia", "Emma", "Lina", "Lia", "Elena", "Sofia", "Lara", "Alina", "Zoé", "Leonie", "Malea",
     "Ronja", "Jana", "Anouk", "Chiara", "Anaïs", "Joëlle", "Mila", "Nina", "Sina",
 ];
-const LAST_NAMES: &[&str] = &[
+pub(crate) const LAST_NAMES: &[&str] = &[
     "Müller",
     "Meier",
     "Schmid",
@@ -1053,7 +1057,7 @@ const LAST_NAMES: &[&str] = &[
     "Dällenbach",
     "Gächter",
 ];
-const MAIL_DOMAINS: &[&str] = &[
+pub(crate) const MAIL_DOMAINS: &[&str] = &[
     "mail.example",
     "post.example",
     "demo.example",
@@ -1317,7 +1321,7 @@ impl<'o> Generator<'o> {
 
 /// Lower-case ASCII for an email's local part: umlauts become `ae`, `oe`,
 /// `ue`, accents are dropped, anything else that is not a letter goes.
-fn ascii_fold(name: &str) -> String {
+pub(crate) fn ascii_fold(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for c in name.to_lowercase().chars() {
         match c {

@@ -4,7 +4,7 @@ use poem::middleware::Csrf;
 use poem::web::cookie::SameSite;
 use poem::{Endpoint, EndpointExt, Response, Route, get, post};
 
-use crate::routes::{groups, home, people, roles, users};
+use crate::routes::{groups, home, people, roles, search, users};
 use crate::state::AppState;
 use crate::{assets, context, middleware};
 
@@ -22,6 +22,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/users/sign_out", post(users::sign_out))
         .at("/users/edit", get(users::edit).post(users::update))
         .at("/people/:id", get(home::person_link))
+        .at("/full", get(search::index))
         .at("/groups", post(groups::create))
         .at("/groups/new", get(groups::new_form))
         .at(

@@ -345,12 +345,20 @@ fn render_error(state: &AppState, ctx: &RequestCtx, err: &WebError) -> Response 
     use poem::error::ResponseError;
 
     let status = err.status();
-    if let WebError::Internal(source) = err {
-        tracing::error!(
+    match err {
+        WebError::Internal(source) => tracing::error!(
             request.id = %ctx.request_id,
             error = %error_chain(source.as_ref()),
             "Request {} failed", ctx.request_id
-        );
+        ),
+        // Degraded, not broken: the pool reconnects once the server is
+        // back, so nobody has to act unless it lasts.
+        WebError::Unavailable(source) => tracing::warn!(
+            request.id = %ctx.request_id,
+            error = %error_chain(source.as_ref()),
+            "Request {} failed: the database is not reachable", ctx.request_id
+        ),
+        _ => {}
     }
     let template = match (ctx.htmx.is_fragment, status) {
         (true, _) => "errors/_inline.html",
@@ -359,7 +367,7 @@ fn render_error(state: &AppState, ctx: &RequestCtx, err: &WebError) -> Response 
         (false, _) => "errors/403.html",
     };
     let view = ErrorView::new(ctx, err, status);
-    match state.templates.render(template, &ctx.page(state), &view) {
+    let mut resp = match state.templates.render(template, &ctx.page(state), &view) {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!(request.id = %ctx.request_id, error = %e, "Error page failed to render");
@@ -369,7 +377,14 @@ fn render_error(state: &AppState, ctx: &RequestCtx, err: &WebError) -> Response 
             )
                 .into_response()
         }
+    };
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        resp.headers_mut().insert(
+            header::RETRY_AFTER,
+            crate::error::RETRY_AFTER_SECONDS.into(),
+        );
     }
+    resp
 }
 
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {

@@ -33,10 +33,18 @@ pub enum WebError {
     /// The request body is over [`crate::middleware::MAX_BODY_BYTES`].
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The database cannot be reached right now (a 503 with
+    /// `Retry-After`); logged once as a warning, the cause never shown.
+    #[error("database unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Anything else; logged once with the request id, never shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
+
+/// The seconds a client is asked to wait after a 503 (`Retry-After`):
+/// about as long as the store waits for a connection before it gives up.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
 
 impl WebError {
     /// A 404.
@@ -59,6 +67,7 @@ impl WebError {
             WebError::Rule(key) => key.clone(),
             WebError::BadRequest => "errors.bad_request".to_owned(),
             WebError::PayloadTooLarge => "errors.too_large_text".to_owned(),
+            WebError::Unavailable(_) => "errors.unavailable_text".to_owned(),
             WebError::Internal(_) => "errors.internal_text".to_owned(),
         }
     }
@@ -100,6 +109,7 @@ impl ResponseError for WebError {
             WebError::Rule(_) => StatusCode::CONFLICT,
             WebError::BadRequest => StatusCode::BAD_REQUEST,
             WebError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -111,6 +121,7 @@ impl From<StoreError> for WebError {
             StoreError::NotFound => WebError::NotFound,
             StoreError::Conflict { .. } => WebError::Rule("errors.conflict".to_owned()),
             StoreError::Rule(_) => WebError::Rule("rules.refused".to_owned()),
+            StoreError::Unavailable(source) => WebError::Unavailable(source),
             other => WebError::internal(other),
         }
     }

@@ -1,12 +1,14 @@
 #![doc = include_str!("../README.md")]
 
 pub mod assets;
+pub mod cli;
 pub mod config;
 pub mod context;
 pub mod error;
 pub mod i18n;
 pub mod middleware;
 pub mod routes;
+pub mod scale;
 pub mod state;
 pub mod templates;
 pub mod views;

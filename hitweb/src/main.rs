@@ -1,6 +1,7 @@
 //! Starts the web server: logging, configuration, organisation, the
 //! listening socket, store, first-start seed, then the app. Nothing else
-//! happens here.
+//! happens here. The other commands of [`hitweb::cli`] (`migrate`) are
+//! wired up here too.
 //!
 //! The socket is bound before the database is opened and seeded, so a
 //! busy port stops the start before anything is written or a login is
@@ -11,16 +12,24 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use clap::Parser;
 use hitcore::Organisation;
 use hitcore::seed::{self, SeedOptions};
 use hitcore::store::{self, Store, StoreError};
+use hitweb::cli::{Cli, Command, SeedArgs};
 use hitweb::{AppState, Config, config};
 use poem::Server;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 
 #[tokio::main]
 async fn main() {
-    if let Err(e) = run().await {
+    let cli = Cli::parse();
+    let result = match cli.chosen() {
+        Command::Serve => run().await,
+        Command::Migrate => migrate().await,
+        Command::Seed(args) => generate(args).await,
+    };
+    if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
@@ -63,6 +72,43 @@ async fn run() -> anyhow::Result<()> {
         .await
         .context("while serving")?;
     Ok(())
+}
+
+/// `hitweb migrate`: brings the schema of `DATABASE_URL` up to date (an
+/// empty database is created) and says what it did.
+async fn migrate() -> anyhow::Result<()> {
+    init_tracing();
+    let config = Config::from_env().context("while reading the configuration")?;
+    config.log();
+    let report = tokio::task::spawn_blocking(move || run_migrations(&config))
+        .await
+        .context("while migrating the database")??;
+    println!("Migrated: {report}");
+    Ok(())
+}
+
+/// Runs the migrations of `DATABASE_URL`, naming the variable on failure.
+fn run_migrations(config: &Config) -> anyhow::Result<store::migration::Report> {
+    let url = store::redacted_url(&config.database_url);
+    store::migrate(&config.database_url)
+        .map_err(|e| anyhow::anyhow!("DATABASE_URL={url}: {}", open_failure(&e)))
+}
+
+/// Whether `serve` migrates before it opens the store: on SQLite, the
+/// development database, yes; a PostgreSQL database is migrated only by
+/// `hitweb migrate`, run on purpose (the serve refuses one that is behind).
+fn migrates_on_serve(config: &Config) -> bool {
+    let url = &config.database_url;
+    !url.starts_with("postgres") && !url.contains(":memory:")
+}
+
+/// `hitweb seed`: fills an empty database with a generated federation.
+async fn generate(args: SeedArgs) -> anyhow::Result<()> {
+    init_tracing();
+    let config = Config::from_env().context("while reading the configuration")?;
+    tokio::task::spawn_blocking(move || hitweb::scale::run(&args, config))
+        .await
+        .context("while generating the federation")?
 }
 
 /// Logs to stdout, in colour only on a terminal, at the level `RUST_LOG`
@@ -126,6 +172,10 @@ fn open_store(config: Config, org: &Arc<Organisation>) -> anyhow::Result<(Config
             })?;
         }
     }
+    if migrates_on_serve(&config) {
+        let report = run_migrations(&config)?;
+        tracing::info!("Database schema: {report}");
+    }
     let store = store::open(&config.database_url, Arc::clone(org))
         .map_err(|e| anyhow::anyhow!("DATABASE_URL={url}: {}", open_failure(&e)))?;
     seed_first_start(&config, org, &*store)?;
@@ -172,7 +222,8 @@ fn seed_first_start(config: &Config, org: &Organisation, store: &dyn Store) -> a
 /// database", "connection refused").
 fn open_failure(e: &StoreError) -> String {
     match e {
-        StoreError::Backend(source) => source.to_string(),
+        StoreError::Backend(source) | StoreError::Unavailable(source) => source.to_string(),
+        StoreError::Rule(message) => message.clone(),
         other => other.to_string(),
     }
 }

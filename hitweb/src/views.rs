@@ -86,6 +86,7 @@ impl ErrorView {
             StatusCode::FORBIDDEN => "errors.forbidden",
             StatusCode::CONFLICT => "errors.refused",
             StatusCode::PAYLOAD_TOO_LARGE => "errors.too_large",
+            StatusCode::SERVICE_UNAVAILABLE => "errors.unavailable",
             s if s.is_server_error() => "errors.internal",
             _ => "errors.bad_request_title",
         };

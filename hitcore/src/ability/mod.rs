@@ -278,6 +278,8 @@ pub struct SetPassword(pub PersonId);
 
 mod engine;
 pub use engine::*;
+mod readables;
+pub use readables::*;
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,8 @@
 //! They execute what the domain modules decide; a rule that can be stated
 //! without the database belongs in the domain module, not here. What the
 //! SQL stores share sits in the private `sql` (text forms, list
-//! parameters) and `row` (reading rows) modules.
+//! parameters) and `row` (reading rows) modules; [`migration`] holds the
+//! numbered schema changes and the runner both apply them with.
 //! Every mutating method takes a [`Permit`], so no caller reaches it without
 //! having asked [`crate::ability`].
 
@@ -18,7 +19,7 @@ use serde::Serialize;
 
 use crate::ability::{
     ArchiveGroup, CreateGroup, CreatePerson, CreateRole, DestroyGroup, DestroyRole, MoveGroup,
-    Permit, SetPassword, UpdateEmail, UpdateGroup, UpdatePerson, UpdateRole,
+    Permit, SearchScope, SetPassword, UpdateEmail, UpdateGroup, UpdatePerson, UpdateRole,
 };
 use crate::group::{Group, GroupPatch, NewGroup};
 use crate::id::{ContactId, GroupId, PersonId, RoleId};
@@ -30,12 +31,24 @@ use crate::role::{NewRole, RemoveOutcome, Role, RolePatch};
 #[macro_use]
 mod row;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod search;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
+
+// Numbered migrations after `schema.sql`, and the runner both stores share.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod migration;
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+
+// Bulk loads for generated data sets (the scale generator).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod bulk;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use bulk::{BulkLoad, LoadBulk, open_bulk};
 
 /// What can go wrong in a store call.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +66,13 @@ pub enum StoreError {
     /// The database failed; the driver's error is the source.
     #[error("database error")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The database cannot be reached right now: the connection was lost
+    /// or refused, the server is shutting down, or no connection became
+    /// free in time. The same call may succeed in a moment: the pool drops
+    /// dead connections and reconnects by itself. The driver's error is
+    /// the source.
+    #[error("the database is not reachable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Which groups a people list covers (hitobito's `range`).
@@ -325,10 +345,54 @@ pub trait AuthRepo {
     fn end_other_sessions(&self, id: PersonId, keep: Option<&str>) -> Result<u64, StoreError>;
 }
 
-/// Everything a process needs from the database.
-pub trait Store: GroupRepo + PersonRepo + RoleRepo + AuthRepo + Send + Sync {}
+/// A search needs a word of at least this many characters; shorter text
+/// finds nothing, without a query.
+pub const SEARCH_MIN_CHARS: usize = 2;
 
-impl<T: GroupRepo + PersonRepo + RoleRepo + AuthRepo + Send + Sync> Store for T {}
+/// Whether `text` has a word (a run of letters and digits) of at least
+/// [`SEARCH_MIN_CHARS`] characters, so that a search for it runs at all.
+pub fn is_searchable(text: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .any(|word| word.chars().count() >= SEARCH_MIN_CHARS)
+}
+
+/// A full-text search: the text as typed, what the viewer may find, and
+/// how many hits to return per kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// Each word (a run of letters and digits) must start a word of some
+    /// searched field; case and accents do not matter. At most five words
+    /// count.
+    pub text: String,
+    /// From [`crate::ability::search_scope`].
+    pub scope: SearchScope,
+    /// Roles active on this day make their holders visible.
+    pub today: NaiveDate,
+    /// The most hits to return, between 1 and 100.
+    pub limit: u32,
+}
+
+/// Full-text search over people and groups, limited to what the viewer
+/// may see.
+///
+/// Hits come best first: those whose name fields are the words, then
+/// those whose name fields start with them, then the rest; by name within
+/// each tier.
+pub trait SearchRepo {
+    /// The people whose first name, last name, nickname, company name,
+    /// email or town match, among those the query's scope lets the viewer
+    /// see. Empty, without a query, for text without a word of
+    /// [`SEARCH_MIN_CHARS`] characters.
+    fn search_people(&self, query: &SearchQuery) -> Result<Vec<Person>, StoreError>;
+    /// The non-deleted groups whose name, short name, email or town match;
+    /// none when the scope sees no groups, or the text is too short.
+    fn search_groups(&self, query: &SearchQuery) -> Result<Vec<Group>, StoreError>;
+}
+
+/// Everything a process needs from the database.
+pub trait Store: GroupRepo + PersonRepo + RoleRepo + AuthRepo + SearchRepo + Send + Sync {}
+
+impl<T: GroupRepo + PersonRepo + RoleRepo + AuthRepo + SearchRepo + Send + Sync> Store for T {}
 
 /// The backend a database URL names.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -373,6 +437,57 @@ pub fn open(url: &str, org: Arc<crate::Organisation>) -> Result<Arc<dyn Store>, 
         Backend::Sqlite => open_sqlite(url, org),
         Backend::Postgres => open_postgres(url, org),
     }
+}
+
+/// Brings the schema of the database a URL names (as for [`open`]) up to
+/// [`migration::LATEST_VERSION`]: an empty database gets `schema.sql` and
+/// every migration, an older one the migrations it lacks, each in a
+/// transaction of its own. Runs started at once by several processes apply
+/// each migration once: on PostgreSQL the run holds an advisory lock, on
+/// SQLite every step is a `BEGIN IMMEDIATE` transaction.
+///
+/// # Errors
+/// [`StoreError::Rule`] for a database that is ahead of this build or was
+/// not made by it, or for a URL [`open`] refuses; the driver's errors
+/// otherwise ([`StoreError::Unavailable`] when the server cannot be
+/// reached), with the failed migration rolled back.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub fn migrate(url: &str) -> Result<migration::Report, StoreError> {
+    migrate_to(url, migration::LATEST_VERSION)
+}
+
+/// As [`migrate`], but stops at schema `version` (for tests of upgrades
+/// and for staged roll-outs); a database already past it is left as it is.
+///
+/// # Errors
+/// As for [`migrate`], and [`StoreError::Rule`] for a version this build
+/// does not know.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub fn migrate_to(url: &str, version: i64) -> Result<migration::Report, StoreError> {
+    match backend_of(url)? {
+        Backend::Sqlite => migrate_sqlite(url, version),
+        Backend::Postgres => migrate_postgres(url, version),
+    }
+}
+
+#[cfg(feature = "sqlite")]
+fn migrate_sqlite(url: &str, version: i64) -> Result<migration::Report, StoreError> {
+    sqlite::SqliteStore::migrate(url, version)
+}
+
+#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+fn migrate_sqlite(_url: &str, _version: i64) -> Result<migration::Report, StoreError> {
+    Err(not_built("sqlite"))
+}
+
+#[cfg(feature = "postgres")]
+fn migrate_postgres(url: &str, version: i64) -> Result<migration::Report, StoreError> {
+    postgres::PostgresStore::migrate(url, version)
+}
+
+#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
+fn migrate_postgres(_url: &str, _version: i64) -> Result<migration::Report, StoreError> {
+    Err(not_built("postgres"))
 }
 
 #[cfg(feature = "sqlite")]

@@ -14,12 +14,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::auth::{MAX_FAILED_ATTEMPTS, is_locked};
 use crate::id::{GroupId, PersonId};
 use crate::role::Role;
-use crate::store::{ListFilter, Login, PeopleQuery, StoreError};
+use crate::store::{ListFilter, Login, PeopleQuery};
 
 /// The schema both stores are created from; see `schema.sql`.
 pub(crate) const SCHEMA: &str = include_str!("../../../schema.sql");
-/// The highest entry of `schema_migrations` this code expects.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+/// The highest entry of `schema_migrations` this code expects: that of
+/// the last migration.
+pub(crate) const SCHEMA_VERSION: i64 = super::migration::LATEST_VERSION;
 
 /// The stored form of a timestamp: UTC, microseconds, fixed width, so that
 /// text order is time order.
@@ -33,25 +34,6 @@ pub(crate) const MAX_TERMS: usize = 5;
 /// Unique index names and the field a violation of each conflicts on.
 /// Column constraints name their column in the drivers' messages already.
 const UNIQUE_INDEXES: [(&str, &str); 1] = [("people_email_key", "email")];
-
-/// Accepts a database whose highest schema version is [`SCHEMA_VERSION`].
-///
-/// # Errors
-/// [`StoreError::Rule`] saying whether the database is behind or ahead.
-pub(crate) fn check_version(found: i64) -> Result<(), StoreError> {
-    if found == SCHEMA_VERSION {
-        return Ok(());
-    }
-    let hint = if found > SCHEMA_VERSION {
-        "it was written by a newer version of this program; run that version"
-    } else {
-        "it is behind this program and needs its migrations"
-    };
-    Err(StoreError::Rule(format!(
-        "the database has schema version {found}, this program expects version \
-         {SCHEMA_VERSION}: {hint}"
-    )))
-}
 
 /// A timestamp as stored.
 pub(crate) fn timestamp_text(t: DateTime<Utc>) -> String {
@@ -205,13 +187,6 @@ mod tests {
             failed_attempts: attempts,
             locked_at,
         }
-    }
-
-    #[test]
-    fn other_schema_versions_are_refused() {
-        assert!(check_version(SCHEMA_VERSION).is_ok());
-        assert!(matches!(check_version(2), Err(StoreError::Rule(m)) if m.contains("newer")));
-        assert!(matches!(check_version(0), Err(StoreError::Rule(m)) if m.contains("behind")));
     }
 
     #[test]

@@ -113,7 +113,11 @@ pub struct TestStore {
 /// Every store the contract runs against: in-memory SQLite, SQLite in a
 /// temporary file, and PostgreSQL when `HIT_TEST_POSTGRES_URL` is set.
 pub fn stores() -> Vec<TestStore> {
-    let org = org();
+    stores_for(org())
+}
+
+/// [`stores`] for another organisation definition (e.g. the demo's).
+pub fn stores_for(org: Arc<Organisation>) -> Vec<TestStore> {
     let memory = SqliteStore::in_memory(org.clone()).expect("in-memory store");
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("contract.db").display());

@@ -6,6 +6,7 @@ pub mod groups;
 pub mod home;
 pub mod people;
 pub mod roles;
+pub mod search;
 pub mod users;
 
 use chrono::NaiveDate;

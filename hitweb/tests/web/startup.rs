@@ -2,11 +2,11 @@
 //! it tells the operator. Each test runs the real binary with a clean
 //! environment and a database in a temporary folder.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_hitweb");
 
@@ -24,18 +24,56 @@ fn hitweb(dir: &Path, vars: &[(&str, &str)]) -> Command {
     cmd
 }
 
-/// Runs a start that must fail; returns stdout and stderr.
+/// Runs a start that must fail; returns stdout and stderr. A server that
+/// starts instead is killed after a minute, failing the test.
 fn failing_start(dir: &Path, vars: &[(&str, &str)]) -> (String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = hitweb(dir, vars).output().expect("hitweb runs");
-    assert!(!status.success(), "the start should fail");
-    (
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
+    let mut child = hitweb(dir, vars)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hitweb starts");
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let stdout = read(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = read(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (stdout, stderr) = (
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+    );
+    match status {
+        Some(s) => assert!(!s.success(), "the start should fail:\n{stdout}\n{stderr}"),
+        None => panic!("the server started instead of failing:\n{stdout}\n{stderr}"),
+    }
+    (stdout, stderr)
 }
 
 fn sqlite_url(dir: &Path) -> String {
@@ -314,4 +352,176 @@ fn default_org_file_is_the_one_in_the_current_folder() {
         output.contains(&format!("Loaded the organisation definition {resolved}")),
         "{output}"
     );
+}
+
+// ---------------------------------------------------------------- migrate
+
+/// The databases the migration start-ups run on: a SQLite file in `dir`,
+/// and a fresh PostgreSQL schema when `HIT_TEST_POSTGRES_URL` is set.
+fn migration_databases(dir: &Path) -> Vec<(String, Option<hitcore::store::postgres::TestSchema>)> {
+    let mut all = vec![(sqlite_url(dir), None)];
+    if let Some(base) = std::env::var("HIT_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    {
+        let schema = hitcore::store::postgres::TestSchema::create(&base).expect("a test schema");
+        all.push((schema.url().to_owned(), Some(schema)));
+    }
+    all
+}
+
+/// `hitweb migrate` on `url`; its status and stdout.
+fn migrate_command(dir: &Path, url: &str) -> (bool, String, String) {
+    let out = hitweb(dir, &[("DATABASE_URL", url)])
+        .arg("migrate")
+        .output()
+        .expect("hitweb runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn applied_line() -> String {
+    let names: Vec<String> = hitcore::store::migration::MIGRATIONS
+        .iter()
+        .map(|m| m.file_name())
+        .collect();
+    format!(
+        "Migrated: the database was at version 1; applied {}; now at version {}",
+        names.join(", "),
+        hitcore::store::migration::LATEST_VERSION
+    )
+}
+
+#[test]
+fn migrate_command_brings_an_old_database_up_to_date_and_says_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (url, _schema) in migration_databases(dir.path()) {
+        hitcore::store::migrate_to(&url, 1).expect("a database at version 1");
+        let (ok, stdout, stderr) = migrate_command(dir.path(), &url);
+        assert!(ok, "{stdout}\n{stderr}");
+        assert!(stdout.contains(&applied_line()), "{stdout}");
+
+        let (ok, stdout, _) = migrate_command(dir.path(), &url);
+        assert!(ok, "{stdout}");
+        assert!(stdout.contains("nothing to migrate"), "{stdout}");
+    }
+}
+
+#[test]
+fn migrate_processes_started_at_once_apply_each_migration_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (url, _schema) in migration_databases(dir.path()) {
+        hitcore::store::migrate_to(&url, 1).expect("a database at version 1");
+        let children: Vec<Child> = (0..4)
+            .map(|_| {
+                hitweb(dir.path(), &[("DATABASE_URL", &url)])
+                    .arg("migrate")
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("hitweb starts")
+            })
+            .collect();
+        let outputs: Vec<Output> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().expect("hitweb ends"))
+            .collect();
+        for out in &outputs {
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let applying = outputs
+            .iter()
+            .filter(|o| String::from_utf8_lossy(&o.stdout).contains(&applied_line()))
+            .count();
+        assert_eq!(
+            applying, 1,
+            "{url}: exactly one process applied the migrations"
+        );
+    }
+}
+
+#[test]
+fn serve_migrates_an_old_sqlite_database_before_it_listens() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = sqlite_url(dir.path());
+    hitcore::store::migrate_to(&url, 1).expect("a database at version 1");
+    let org = org_file().display().to_string();
+    let mut server = Running::start(
+        dir.path(),
+        &[
+            ("BIND_ADDR", "127.0.0.1:0"),
+            ("DATABASE_URL", &url),
+            ("HIT_ORG", &org),
+        ],
+    );
+    server.wait_for("Listening on");
+    let output = server.output();
+    let applied = output
+        .find("applied 0002_people_primary_group_id_idx.sql")
+        .expect("the migration is logged");
+    assert!(
+        applied < output.find("Listening on").expect("listening"),
+        "{output}"
+    );
+}
+
+#[test]
+fn serve_refuses_a_postgres_database_behind_naming_the_migrate_command() {
+    let Some(base) = std::env::var("HIT_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    else {
+        eprintln!("note: HIT_TEST_POSTGRES_URL is not set: skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let schema = hitcore::store::postgres::TestSchema::create(&base).expect("a test schema");
+    hitcore::store::migrate_to(schema.url(), 1).expect("a database at version 1");
+    let org = org_file().display().to_string();
+    let (stdout, stderr) = failing_start(
+        dir.path(),
+        &[
+            ("BIND_ADDR", "127.0.0.1:0"),
+            ("DATABASE_URL", schema.url()),
+            ("HIT_ORG", &org),
+        ],
+    );
+    let expected = format!(
+        "database schema is at version 1, this build needs {}: run `hitweb migrate`",
+        hitcore::store::migration::LATEST_VERSION
+    );
+    assert!(stderr.contains("DATABASE_URL=postgres"), "{stderr}");
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(!stdout.contains("Listening on"), "{stdout}");
+}
+
+#[test]
+fn unreachable_postgres_at_start_names_database_url_and_the_address() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let org = org_file().display().to_string();
+    // Port 1 on the loopback interface: nothing listens there.
+    let (stdout, stderr) = failing_start(
+        dir.path(),
+        &[
+            ("BIND_ADDR", "127.0.0.1:0"),
+            ("DATABASE_URL", "postgres://hit:s3cret@127.0.0.1:1/hit"),
+            ("HIT_ORG", &org),
+        ],
+    );
+    assert!(
+        stderr.contains(
+            "DATABASE_URL=postgres://hit:***@127.0.0.1:1/hit: cannot connect to the PostgreSQL \
+             server at 127.0.0.1:1"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+    assert!(!stdout.contains("Listening on"), "{stdout}");
 }

@@ -21,7 +21,7 @@ use hitcore::seed::{self, SeedOptions};
 use hitcore::store::postgres::TestSchema;
 use hitcore::store::{
     AuthRepo, GroupRepo, GroupScope, ListFilter, ListedPerson, Login, Page as ListPage,
-    PeopleQuery, PersonRepo, RoleRepo, Session, Store, StoreError,
+    PeopleQuery, PersonRepo, RoleRepo, SearchQuery, SearchRepo, Session, Store, StoreError,
 };
 use hitcore::{ContactId, GroupId, Organisation, PersonId, RoleId};
 use hitweb::{AppState, Config};
@@ -51,6 +51,9 @@ pub struct CountingStore {
     calls: AtomicUsize,
     /// When set, `people_list` fails as if the database were gone.
     pub fails_people_list: AtomicBool,
+    /// When set, every call fails as a store does while the database
+    /// server is down ([`StoreError::Unavailable`]).
+    pub is_unavailable: AtomicBool,
 }
 
 impl CountingStore {
@@ -58,8 +61,16 @@ impl CountingStore {
         self.calls.load(Ordering::SeqCst)
     }
 
-    fn call<T: Send>(&self, f: impl FnOnce(&dyn Store) -> T + Send) -> T {
+    fn call<T: Send>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send,
+    ) -> Result<T, StoreError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.is_unavailable.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable(
+                "connection refused: secret detail".into(),
+            ));
+        }
         let inner: &dyn Store = &*self.inner;
         off_the_executor(|| f(inner))
     }
@@ -256,6 +267,15 @@ impl AuthRepo for CountingStore {
     }
 }
 
+impl SearchRepo for CountingStore {
+    fn search_people(&self, query: &SearchQuery) -> Result<Vec<Person>, StoreError> {
+        self.call(|s| s.search_people(query))
+    }
+    fn search_groups(&self, query: &SearchQuery) -> Result<Vec<Group>, StoreError> {
+        self.call(|s| s.search_groups(query))
+    }
+}
+
 /// The app over a seeded database file, and direct access to its store.
 pub struct TestApp {
     pub cli: TestClient<BoxEndpoint<'static, Response>>,
@@ -316,6 +336,7 @@ impl TestAppBuilder {
             inner,
             calls: AtomicUsize::new(0),
             fails_people_list: AtomicBool::new(false),
+            is_unavailable: AtomicBool::new(false),
         });
         let dyn_store: Arc<dyn Store> = store.clone();
         let state = AppState::new(config, Arc::clone(&org), dyn_store).expect("templates");

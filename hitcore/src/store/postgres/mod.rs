@@ -39,13 +39,17 @@ use r2d2_postgres::PostgresConnectionManager;
 
 use crate::org::Organisation;
 use crate::store::StoreError;
+use crate::store::migration::{self, Mode};
 use crate::store::row::Columns;
-use crate::store::sql::{self, SCHEMA, SCHEMA_VERSION, check_version};
+use crate::store::sql;
 
 mod auth;
+mod bulk;
 mod groups;
+mod migrate;
 mod people;
 mod roles;
+mod search;
 mod test_schema;
 
 pub use test_schema::TestSchema;
@@ -53,14 +57,17 @@ pub use test_schema::TestSchema;
 /// The most connections one store opens.
 const POOL_SIZE: u32 = 10;
 /// How long a call waits for a free connection, and a new connection for
-/// the server, before it fails.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// the server, before it fails with [`StoreError::Unavailable`]: short, so
+/// that while the server is down requests fail fast instead of piling up.
+///
+/// TODO: a server that vanishes without closing its connections (a network
+/// partition rather than a stop or a crash) leaves a call that is waiting
+/// for an answer waiting until TCP gives up; setting `tcp_user_timeout` and
+/// keepalives on the connection configuration would bound that too.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How often a write transaction runs before a serialization failure is
 /// handed to the caller.
 const WRITE_ATTEMPTS: u32 = 10;
-/// The key of the advisory lock under which the schema is created, so that
-/// processes starting at once create it once.
-const SCHEMA_LOCK: i64 = 0x6869_745f_7363_6865; // "hit_sche"
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 /// Statement parameters.
@@ -140,28 +147,19 @@ struct InvalidColumn {
 
 impl PostgresStore {
     /// Connects to the database a `postgres://` or `postgresql://` URL (or
-    /// a libpq key-value string) names, and creates the schema when the
-    /// first schema of the search path holds no tables.
+    /// a libpq key-value string) names. When the first schema of the
+    /// search path holds no tables, it gets the schema and every migration;
+    /// otherwise it must be at [`crate::store::migration::LATEST_VERSION`]
+    /// already (see [`PostgresStore::migrate`]).
     ///
     /// # Errors
     /// [`StoreError::Backend`] with a [`CannotConnect`] source when the
     /// first connection fails, or with the driver's error when the URL
-    /// does not parse; [`StoreError::Rule`] when the database was made for
-    /// another schema version, or holds tables but no `schema_migrations`.
+    /// does not parse; [`StoreError::Rule`] when the database is behind or
+    /// ahead of this build, or holds tables but no `schema_migrations`.
     pub fn open(url: &str, org: Arc<Organisation>) -> Result<PostgresStore, StoreError> {
-        let mut config: postgres::Config = url.parse().map_err(backend)?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
-        // One connection first: the pool would retry a server that is down
-        // until its timeout and then report only that it timed out.
-        let mut first = config.connect(NoTls).map_err(|cause| {
-            StoreError::Backend(Box::new(CannotConnect {
-                address: address(&config),
-                reason: with_causes(&cause),
-            }))
-        })?;
-        ensure_schema(&mut first)?;
+        let (config, mut first) = connect_first(url)?;
+        migration::run(&mut migrate::PostgresTarget(&mut first), Mode::Serve)?;
         drop(first);
 
         // TODO: every statement is prepared anew on each call, and r2d2
@@ -170,9 +168,13 @@ impl PostgresStore {
         // (a connection manager wrapping the client) and a cheaper check
         // would remove them; measure with the benchmark of issue 3 first.
         let manager = PostgresConnectionManager::new(config, NoTls);
+        // Checking each connection on checkout (r2d2's default, spelled
+        // out because recovery depends on it) drops the ones a restarted
+        // server closed, so the pool reconnects without being reopened.
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
+            .test_on_check_out(true)
             .connection_timeout(CONNECT_TIMEOUT)
             .build(manager)
             .map_err(backend)?;
@@ -180,6 +182,20 @@ impl PostgresStore {
             pool: Arc::new(PoolGuard(Some(pool))),
             org,
         })
+    }
+
+    /// Brings the database of `url` (as for [`PostgresStore::open`]) to
+    /// schema `version`, creating it when empty, under an advisory lock;
+    /// see [`crate::store::migrate`].
+    ///
+    /// # Errors
+    /// As for [`crate::store::migrate_to`].
+    pub fn migrate(url: &str, version: i64) -> Result<migration::Report, StoreError> {
+        let (_, mut client) = connect_first(url)?;
+        migration::run(
+            &mut migrate::PostgresTarget(&mut client),
+            Mode::Migrate { up_to: version },
+        )
     }
 
     /// The organisation definition the store derives person state with.
@@ -199,7 +215,7 @@ impl PostgresStore {
         &self,
         f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.pool().get().map_err(backend)?;
+        let mut conn = self.pool().get().map_err(unavailable)?;
         f(&mut conn)
     }
 
@@ -208,7 +224,7 @@ impl PostgresStore {
         &self,
         f: impl FnOnce(&mut Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.pool().get().map_err(backend)?;
+        let mut conn = self.pool().get().map_err(unavailable)?;
         let mut tx = conn
             .build_transaction()
             .isolation_level(IsolationLevel::RepeatableRead)
@@ -232,7 +248,7 @@ impl PostgresStore {
         &self,
         f: impl Fn(&mut Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.pool().get().map_err(backend)?;
+        let mut conn = self.pool().get().map_err(unavailable)?;
         let mut attempt = 1;
         loop {
             let outcome = run_serializable(&mut conn, &f);
@@ -307,48 +323,23 @@ fn address(config: &postgres::Config) -> String {
     }
 }
 
-/// Creates the schema in an empty database and checks the version of an
-/// existing one, under an advisory lock so that processes starting at once
-/// do not both create it.
-fn ensure_schema(client: &mut Client) -> Result<(), StoreError> {
-    let mut tx = client.transaction()?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
-    let current: Option<String> = tx.query_one("SELECT current_schema()", &[])?.get(0);
-    let Some(current) = current else {
-        return Err(StoreError::Rule(
-            "the search path names no schema that exists, so there is nowhere to create the \
-             tables"
-                .to_owned(),
-        ));
-    };
-    let tables: Vec<String> = tx
-        .query(
-            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
-            &[&current],
-        )?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    if tables.is_empty() {
-        tx.batch_execute(&postgres_schema(SCHEMA))?;
-        tx.commit()?;
-        tracing::info!(
-            schema.version = SCHEMA_VERSION,
-            "Created the database schema in {current}"
-        );
-        return Ok(());
+/// The configuration of `url` with [`CONNECT_TIMEOUT`] unless it sets one,
+/// and one connection made with it.
+///
+/// A single connection first, because the pool would retry a server that
+/// is down until its timeout and then report only that it timed out.
+fn connect_first(url: &str) -> Result<(postgres::Config, Client), StoreError> {
+    let mut config: postgres::Config = url.parse().map_err(backend)?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
     }
-    if !tables.iter().any(|t| t == "schema_migrations") {
-        return Err(StoreError::Rule(format!(
-            "the schema {current} holds tables but no schema_migrations; it was not created by \
-             this program"
-        )));
-    }
-    let found: Option<i32> = tx
-        .query_one("SELECT MAX(version) FROM schema_migrations", &[])?
-        .get(0);
-    tx.commit()?;
-    check_version(i64::from(found.unwrap_or(0)))
+    let client = config.connect(NoTls).map_err(|cause| {
+        StoreError::Backend(Box::new(CannotConnect {
+            address: address(&config),
+            reason: with_causes(&cause),
+        }))
+    })?;
+    Ok((config, client))
 }
 
 /// The SQL function the text filters compare with, as SQLite's store
@@ -372,7 +363,60 @@ const FOLD_FUNCTION: &str = "CREATE FUNCTION hit_fold(value text) RETURNS text \
 ///
 /// Comments are dropped, so that the substitutions never see prose.
 pub(crate) fn postgres_schema(schema: &str) -> String {
-    let code: String = schema
+    format!("{FOLD_FUNCTION}\n{}", postgres_dialect(schema))
+}
+
+/// Statements in the portable dialect of `schema.sql` (the schema itself
+/// or a migration) rewritten for PostgreSQL: substitutions 1 to 3 of
+/// [`postgres_schema`], comments dropped. Migrations go through this same
+/// function, so the dialects differ in this one place.
+///
+/// Where a migration cannot be portable (the search indexes of version 3),
+/// it holds one block per dialect: the lines between `-- sqlite-only
+/// begin` and `-- sqlite-only end` are dropped here; between `--
+/// postgres-only begin` and `-- postgres-only end`, the lines starting with
+/// `--pg` (comments to SQLite) are taken without that mark and without any
+/// substitution, being PostgreSQL already.
+pub(crate) fn postgres_dialect(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut portable = String::new();
+    let mut block = DialectBlock::Both;
+    for line in sql.lines() {
+        match (line.trim_end(), block) {
+            ("-- sqlite-only begin", DialectBlock::Both) => block = DialectBlock::Sqlite,
+            ("-- postgres-only begin", DialectBlock::Both) => block = DialectBlock::Postgres,
+            ("-- sqlite-only end", DialectBlock::Sqlite)
+            | ("-- postgres-only end", DialectBlock::Postgres) => block = DialectBlock::Both,
+            (_, DialectBlock::Both) => {
+                portable.push_str(line);
+                portable.push('\n');
+            }
+            (_, DialectBlock::Sqlite) => {}
+            (_, DialectBlock::Postgres) => {
+                if let Some(code) = line.strip_prefix("--pg") {
+                    out.push_str(&portable_to_postgres(&std::mem::take(&mut portable)));
+                    out.push_str(code.strip_prefix(' ').unwrap_or(code));
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    out.push_str(&portable_to_postgres(&portable));
+    out
+}
+
+/// Where a line of a migration stands, see [`postgres_dialect`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DialectBlock {
+    Both,
+    Sqlite,
+    Postgres,
+}
+
+/// Substitutions 1 to 3 of [`postgres_schema`] on portable statements,
+/// comments dropped.
+fn portable_to_postgres(sql: &str) -> String {
+    let code: String = sql
         .lines()
         .map(|line| line.split("--").next().unwrap_or(""))
         .filter(|line| !line.trim().is_empty())
@@ -384,7 +428,7 @@ pub(crate) fn postgres_schema(schema: &str) -> String {
             "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
         )
         .replace("COLLATE binary", "COLLATE \"C\"");
-    format!("{FOLD_FUNCTION}\n{}", ascii_lower(&code))
+    ascii_lower(&code)
 }
 
 /// Adds `COLLATE "C"` to the argument of every `lower(...)` in `sql`.
@@ -427,12 +471,39 @@ impl From<postgres::Error> for StoreError {
                 };
             }
         }
+        if is_connection_lost(&e) {
+            return StoreError::Unavailable(Box::new(e));
+        }
         StoreError::Backend(Box::new(e))
     }
 }
 
+/// Whether `e` says the server is gone rather than that the statement
+/// failed: the connection is closed, its socket failed, or the server
+/// ended the session because it is shutting down or starting (class 57P),
+/// or refused or lost the connection (class 08).
+fn is_connection_lost(e: &postgres::Error) -> bool {
+    if let Some(code) = e.code() {
+        return is_shutdown_state(code.code());
+    }
+    e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>())
+}
+
+/// The SQLSTATEs of a server that ends or refuses sessions: connection
+/// exceptions (08xxx), admin or crash shutdown and "cannot connect now"
+/// (57P01 to 57P03), too many connections (53300).
+fn is_shutdown_state(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+}
+
 fn backend(e: impl Error + Send + Sync + 'static) -> StoreError {
     StoreError::Backend(Box::new(e))
+}
+
+/// No pooled connection became free, and no new one could be made, within
+/// [`CONNECT_TIMEOUT`]: the server is down, or every connection is busy.
+fn unavailable(e: r2d2::Error) -> StoreError {
+    StoreError::Unavailable(Box::new(e))
 }
 
 /// The field a unique violation names: the mapped field of an expression
@@ -527,6 +598,47 @@ fn query_count(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::sql::SCHEMA;
+
+    #[test]
+    fn shutdown_and_connection_states_mean_unavailable() {
+        for code in ["08006", "08001", "57P01", "57P02", "57P03", "53300"] {
+            assert!(is_shutdown_state(code), "{code}");
+        }
+        for code in ["23505", "40001", "42P01", "57014"] {
+            assert!(!is_shutdown_state(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn migrations_go_through_the_schema_rewrite_without_the_function() {
+        let sql = "-- why\nCREATE INDEX x ON people (lower(email));\n";
+        assert_eq!(
+            postgres_dialect(sql),
+            "CREATE INDEX x ON people (lower(email COLLATE \"C\"));\n"
+        );
+        assert!(postgres_schema(SCHEMA).starts_with(FOLD_FUNCTION));
+        assert!(!postgres_dialect(SCHEMA).contains("hit_fold(value text)"));
+    }
+
+    #[test]
+    fn dialect_blocks_drop_sqlite_and_keep_postgres_lines_as_written() {
+        let sql = "CREATE INDEX a ON t (lower(x));\n\
+                   -- sqlite-only begin\n\
+                   CREATE VIRTUAL TABLE s USING fts5 (x);\n\
+                   -- sqlite-only end\n\
+                   -- postgres-only begin\n\
+                   -- a comment\n\
+                   --pg SELECT lower(y COLLATE \"und-x-icu\");\n\
+                   -- postgres-only end\n\
+                   CREATE TABLE u (id INTEGER PRIMARY KEY);\n";
+        assert_eq!(
+            postgres_dialect(sql),
+            "CREATE INDEX a ON t (lower(x COLLATE \"C\"));\n\
+             SELECT lower(y COLLATE \"und-x-icu\");\n\
+             CREATE TABLE u (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY);\n"
+        );
+    }
 
     #[test]
     fn schema_rewrite_names_each_dialect_difference() {
@@ -636,11 +748,11 @@ mod tests {
         drop(PostgresStore::open(newer.url(), org()).expect("created"));
         execute(
             newer.url(),
-            "INSERT INTO schema_migrations (version) VALUES (2)",
+            "INSERT INTO schema_migrations (version) VALUES (99)",
         );
         let e = PostgresStore::open(newer.url(), org()).expect_err("refused");
         assert!(
-            matches!(&e, StoreError::Rule(m) if m.contains("version 2")),
+            matches!(&e, StoreError::Rule(m) if m.contains("version 99")),
             "{e}"
         );
 

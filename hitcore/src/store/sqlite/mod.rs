@@ -25,15 +25,19 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::org::Organisation;
 use crate::store::StoreError;
-use crate::store::sql::{self, SCHEMA, check_version};
+use crate::store::migration::{self, Mode};
+use crate::store::sql;
 // The group path forms, for the submodules.
 use crate::store::sql::{path_text, path_upper};
 
 mod auth;
+mod bulk;
 mod groups;
+mod migrate;
 mod people;
 mod roles;
 mod rows;
+mod search;
 
 /// The highest entry of `schema_migrations` this code expects.
 pub const SCHEMA_VERSION: i64 = sql::SCHEMA_VERSION;
@@ -60,11 +64,13 @@ impl fmt::Debug for SqliteStore {
 impl SqliteStore {
     /// Opens (and on first use creates) the database named by a
     /// `sqlite://path` or `sqlite:path` URL or a plain path; `:memory:`
-    /// gives a fresh in-memory database.
+    /// gives a fresh in-memory database. An empty database gets the schema
+    /// and every migration; any other must be at [`SCHEMA_VERSION`]
+    /// already (see [`SqliteStore::migrate`]).
     ///
     /// # Errors
-    /// [`StoreError::Rule`] when the database was made for another schema
-    /// version, or holds tables but no `schema_migrations`;
+    /// [`StoreError::Rule`] when the database is behind or ahead of this
+    /// build, or holds tables but no `schema_migrations`;
     /// [`StoreError::Backend`] when the file cannot be opened or created.
     pub fn open(path_or_url: &str, org: Arc<Organisation>) -> Result<SqliteStore, StoreError> {
         let path = database_path(path_or_url);
@@ -78,6 +84,22 @@ impl SqliteStore {
             SqliteConnectionManager::file(Path::new(path)).with_init(|c| configure(c, true));
         let pool = r2d2::Pool::builder().max_size(8).build(manager)?;
         SqliteStore::start(pool, org)
+    }
+
+    /// Brings the database of `path_or_url` (as for [`SqliteStore::open`])
+    /// to schema `version`, creating it when empty; see
+    /// [`crate::store::migrate`].
+    ///
+    /// # Errors
+    /// As for [`crate::store::migrate_to`].
+    pub fn migrate(path_or_url: &str, version: i64) -> Result<migration::Report, StoreError> {
+        let path = database_path(path_or_url);
+        let mut conn = Connection::open(path)?;
+        configure(&mut conn, path != ":memory:")?;
+        migration::run(
+            &mut migrate::SqliteTarget(&mut conn),
+            Mode::Migrate { up_to: version },
+        )
     }
 
     /// A new, empty in-memory database shared by all pooled connections of
@@ -115,7 +137,9 @@ impl SqliteStore {
         org: Arc<Organisation>,
     ) -> Result<SqliteStore, StoreError> {
         let store = SqliteStore { pool, org };
-        store.write(ensure_schema)?;
+        let mut conn = store.pool.get()?;
+        migration::run(&mut migrate::SqliteTarget(&mut conn), Mode::Serve)?;
+        drop(conn);
         Ok(store)
     }
 
@@ -209,35 +233,6 @@ fn fold(value: ValueRef<'_>) -> Option<String> {
     }
 }
 
-/// Creates the schema in an empty database and checks the version of an
-/// existing one.
-fn ensure_schema(tx: &Transaction<'_>) -> Result<(), StoreError> {
-    let tables: Vec<String> = tx
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    if tables.is_empty() {
-        tx.execute_batch(SCHEMA)?;
-        tracing::info!(
-            schema.version = SCHEMA_VERSION,
-            "Created the database schema"
-        );
-        return Ok(());
-    }
-    if !tables.iter().any(|t| t == "schema_migrations") {
-        return Err(StoreError::Rule(
-            "the database holds tables but no schema_migrations; it was not created by this \
-             program"
-                .to_owned(),
-        ));
-    }
-    let found: Option<i64> =
-        tx.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
-            r.get(0)
-        })?;
-    check_version(found.unwrap_or(0))
-}
-
 // ------------------------------------------------------------------ errors
 
 impl From<rusqlite::Error> for StoreError {
@@ -252,14 +247,25 @@ impl From<rusqlite::Error> for StoreError {
                     field: conflict_field(msg.as_deref().unwrap_or("")),
                 }
             }
+            // Another writer held the lock past the busy timeout: the
+            // database is there, but not usable right now.
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                StoreError::Unavailable(Box::new(e))
+            }
             _ => StoreError::Backend(Box::new(e)),
         }
     }
 }
 
+/// The pool found no free connection in time and could not open one.
 impl From<r2d2::Error> for StoreError {
     fn from(e: r2d2::Error) -> StoreError {
-        StoreError::Backend(Box::new(e))
+        StoreError::Unavailable(Box::new(e))
     }
 }
 
@@ -402,11 +408,11 @@ mod tests {
         drop(SqliteStore::open(newer.to_str().expect("path"), org()).expect("created"));
         Connection::open(&newer)
             .expect("open")
-            .execute("INSERT INTO schema_migrations (version) VALUES (2)", [])
+            .execute("INSERT INTO schema_migrations (version) VALUES (99)", [])
             .expect("bumped");
         let e = SqliteStore::open(newer.to_str().expect("path"), org()).expect_err("refused");
         assert!(
-            matches!(&e, StoreError::Rule(m) if m.contains("version 2")),
+            matches!(&e, StoreError::Rule(m) if m.contains("version 99")),
             "{e}"
         );
 
