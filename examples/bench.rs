@@ -110,8 +110,10 @@ fn run(args: &Args) -> anyhow::Result<()> {
     eprintln!("Preparing {}", store::redacted_url(&url));
     let subjects = prepare(&url, &org, &admin_email)?;
     let server = Server::start(&server_binary(args)?, &url, &org_file)?;
+    let load_before = load_average();
     let outcome = measure(args, &server, &subjects);
-    let rss = server.peak_rss_kib();
+    let load_after = load_average();
+    let memory = server.memory();
     drop(server);
     let (latencies, throughput) = outcome?;
     print_report(
@@ -120,7 +122,8 @@ fn run(args: &Args) -> anyhow::Result<()> {
         &latencies,
         &throughput,
         args.concurrency,
-        rss?,
+        memory?,
+        (load_before, load_after),
     );
     Ok(())
 }
@@ -252,6 +255,13 @@ fn first_club(tree: &GroupTree) -> Option<Group> {
 
 // --------------------------------------------------------------- the server
 
+/// The web server's memory, from `/proc/<pid>/status`.
+struct Memory {
+    peak_kib: u64,
+    anon_kib: u64,
+    file_kib: u64,
+}
+
 /// The web server, running as a child process on a loopback port.
 struct Server {
     child: Child,
@@ -317,14 +327,23 @@ impl Server {
         bail!("the server did not answer within two minutes")
     }
 
-    /// The most memory the server has held (VmHWM), in KiB.
-    fn peak_rss_kib(&self) -> anyhow::Result<u64> {
+    /// The most memory the server has held (VmHWM), and what it holds now
+    /// in anonymous memory (heap, SQLite's page caches) and in mapped
+    /// files (the binary), all in KiB.
+    fn memory(&self) -> anyhow::Result<Memory> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .context("no VmHWM line in /proc/<pid>/status")
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .with_context(|| format!("no {name} line in /proc/<pid>/status"))
+        };
+        Ok(Memory {
+            peak_kib: field("VmHWM:")?,
+            anon_kib: field("RssAnon:")?,
+            file_kib: field("RssFile:")?,
+        })
     }
 }
 
@@ -663,7 +682,8 @@ fn print_report(
     latencies: &[Latency],
     throughput: &[Throughput],
     clients: usize,
-    rss_kib: u64,
+    memory: Memory,
+    load: (String, String),
 ) {
     let backend = if url.starts_with("postgres") {
         "PostgreSQL"
@@ -680,6 +700,10 @@ fn print_report(
     println!(
         "signed in as the administrator (person {}) and as the club leader (person {})",
         s.admin.0, s.leader.0
+    );
+    println!(
+        "load average (1 min) of the machine: {} before, {} after the measurements",
+        load.0, load.1
     );
     println!();
     println!("| request | user | p50 ms | p95 ms | target p95 ms | met | page KiB |");
@@ -711,9 +735,23 @@ fn print_report(
         );
     }
     println!();
-    let mib = rss_kib as f64 / 1024.0;
-    let met = if mib <= 150.0 { "met" } else { "missed" };
-    println!("peak RSS of the web process (VmHWM): {mib:.1} MiB (target 150 MiB: {met})");
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let peak = mib(memory.peak_kib);
+    let met = if peak <= 150.0 { "met" } else { "missed" };
+    println!(
+        "peak RSS of the web process (VmHWM): {peak:.1} MiB (target 150 MiB: {met}); at the \
+         end {:.1} MiB anonymous, {:.1} MiB mapped files",
+        mib(memory.anon_kib),
+        mib(memory.file_kib)
+    );
+}
+
+/// The one-minute load average, to tell a quiet machine from a busy one.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 fn ms(d: Duration) -> f64 {

@@ -1,6 +1,8 @@
 //! What the SQL stores share for the full-text search: the search text cut
-//! into terms, and the query strings of SQLite's FTS5 and PostgreSQL's
-//! `tsquery` built from them.
+//! into terms, the query strings of SQLite's FTS5 and PostgreSQL's
+//! `tsquery` built from them, and the way the best matches a viewer may see
+//! are put together ([`ranked_visible_ids`]), which each store drives with
+//! its own statements.
 //!
 //! Both engines receive only words made of letters and digits, each quoted
 //! or followed by nothing but the operators written here, so no user input
@@ -46,8 +48,8 @@ pub(crate) enum Match {
 
 /// The terms of a search text: its words (runs of letters and digits), in
 /// lower case, at most [`MAX_TERMS`] of them; none when no word has
-/// [`crate::store::SEARCH_MIN_CHARS`] characters, so that a search for "a" does not
-/// run at all.
+/// [`crate::store::SEARCH_MIN_CHARS`] characters, so that a search for
+/// "a" does not run at all.
 ///
 /// A German word spelled with "ae", "oe" or "ue" may also be meant with
 /// "ä", "ö" or "ü", and the other way round ("Mueller" and "Müller"); such
@@ -157,7 +159,9 @@ pub(crate) fn hit_limit(limit: u32) -> i64 {
 /// A viewer who may see fewer people than this through their roles (and
 /// contact data) is searched starting from those people; one who sees more
 /// is searched starting from the words, checking the best matches.
-const NARROW_CAP: i64 = 10_000;
+pub(crate) const NARROW_CAP: i64 = 10_000;
+/// The most matches checked in one round for a viewer who sees many.
+const MAX_BATCH: i64 = 6_400;
 
 /// What a store runs to find the people of a search, whose order and
 /// visibility [`ranked_visible_ids`] puts together.
@@ -179,7 +183,8 @@ pub(crate) trait PeopleSearch {
     fn visible(&mut self, ids: &[i64]) -> Result<Vec<i64>, Self::Error>;
 }
 
-/// The ids of the best `limit` matches the viewer may see, best first.
+/// The ids of the best `limit` matches the viewer may see, best first;
+/// the stores pass [`NARROW_CAP`] as `narrow_cap`.
 ///
 /// Which way is quicker depends on how many people the viewer sees. Root
 /// sees everyone: the best matches are the answer. A club leader sees a
@@ -191,23 +196,28 @@ pub(crate) fn ranked_visible_ids<S: PeopleSearch>(
     search: &mut S,
     scope: &PeopleScope,
     limit: i64,
+    narrow_cap: i64,
 ) -> Result<Vec<i64>, S::Error> {
     if scope.is_everyone {
         return search.ranked(false, limit, 0);
     }
     // People without roles are no candidates; the viewers who see them
     // (administrators) see nearly everyone anyway.
-    if !scope.includes_people_without_roles && search.candidate_count(NARROW_CAP)? < NARROW_CAP {
+    if !scope.includes_people_without_roles && search.candidate_count(narrow_cap)? < narrow_cap {
         return search.ranked(true, limit, 0);
     }
-    let batch = (limit * 4).clamp(40, 400);
+    // Batches double, so that a viewer who sees few of many matches costs
+    // a handful of rounds rather than one per batch.
+    let mut batch = (limit * 4).clamp(40, 400);
     let mut found = Vec::new();
     let mut offset = 0;
     loop {
         let ranked = search.ranked(false, batch, offset)?;
         let visible: std::collections::HashSet<i64> =
             search.visible(&ranked)?.into_iter().collect();
-        let room = usize::try_from(limit).unwrap_or(0).saturating_sub(found.len());
+        let room = usize::try_from(limit)
+            .unwrap_or(0)
+            .saturating_sub(found.len());
         found.extend(ranked.iter().filter(|id| visible.contains(id)).take(room));
         if found.len() >= usize::try_from(limit).unwrap_or(0)
             || i64::try_from(ranked.len()).unwrap_or(0) < batch
@@ -215,7 +225,19 @@ pub(crate) fn ranked_visible_ids<S: PeopleSearch>(
             return Ok(found);
         }
         offset += batch;
+        batch = (batch * 2).min(MAX_BATCH);
     }
+}
+
+/// The groups of a viewer's areas as read by the stores (id, whether only
+/// types visible from above count) split into those where every role type
+/// counts and those where only the visible ones do.
+pub(crate) fn split_area_groups(rows: Vec<(i64, bool)>) -> (Vec<i64>, Vec<i64>) {
+    let (visible_only, all): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.1);
+    (
+        all.into_iter().map(|r| r.0).collect(),
+        visible_only.into_iter().map(|r| r.0).collect(),
+    )
 }
 
 /// `items` in the order of `ids` (each id once; missing ones left out).
@@ -341,6 +363,126 @@ mod tests {
         assert_eq!(
             tsquery(&t, Fields::Names, Match::Exact),
             "(müller:A | mueller:A) & (jo:A)"
+        );
+    }
+
+    /// People 1 to 200 ranked by id; the viewer sees those `sees` admits,
+    /// and has `candidates` candidate rows. Records which paths ran.
+    struct Fake {
+        sees: fn(i64) -> bool,
+        candidates: i64,
+        calls: Vec<String>,
+    }
+
+    impl PeopleSearch for Fake {
+        type Error = ();
+        fn candidate_count(&mut self, cap: i64) -> Result<i64, ()> {
+            self.calls.push("count".into());
+            Ok(self.candidates.min(cap))
+        }
+        fn ranked(&mut self, among: bool, limit: i64, offset: i64) -> Result<Vec<i64>, ()> {
+            self.calls.push(format!("ranked {among} {limit} {offset}"));
+            let sees = self.sees;
+            Ok((1..=200)
+                .filter(|id| !among || sees(*id))
+                .skip(usize::try_from(offset).expect("small"))
+                .take(usize::try_from(limit).expect("small"))
+                .collect())
+        }
+        fn visible(&mut self, ids: &[i64]) -> Result<Vec<i64>, ()> {
+            self.calls.push(format!("visible {}", ids.len()));
+            Ok(ids.iter().copied().filter(|id| (self.sees)(*id)).collect())
+        }
+    }
+
+    fn scope(is_everyone: bool, includes_people_without_roles: bool) -> PeopleScope {
+        PeopleScope {
+            is_everyone,
+            person_id: crate::id::PersonId(1),
+            includes_contact_data_visible: false,
+            includes_people_without_roles,
+            areas: Vec::new(),
+            visible_from_above: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn root_gets_the_best_matches_in_one_query() {
+        let mut f = Fake {
+            sees: |_| false,
+            candidates: 0,
+            calls: Vec::new(),
+        };
+        let ids = ranked_visible_ids(&mut f, &scope(true, false), 3, NARROW_CAP).expect("ids");
+        assert_eq!(ids, [1, 2, 3]);
+        assert_eq!(f.calls, ["ranked false 3 0"]);
+    }
+
+    #[test]
+    fn few_candidates_are_searched_among_themselves() {
+        let mut f = Fake {
+            sees: |id| id % 7 == 0,
+            candidates: 30,
+            calls: Vec::new(),
+        };
+        let ids = ranked_visible_ids(&mut f, &scope(false, false), 3, NARROW_CAP).expect("ids");
+        assert_eq!(ids, [7, 14, 21]);
+        assert_eq!(f.calls, ["count", "ranked true 3 0"]);
+    }
+
+    #[test]
+    fn many_candidates_are_checked_batch_by_batch_until_enough_are_seen() {
+        let mut f = Fake {
+            sees: |id| id % 50 == 0,
+            candidates: 1_000_000,
+            calls: Vec::new(),
+        };
+        let ids = ranked_visible_ids(&mut f, &scope(false, false), 3, NARROW_CAP).expect("ids");
+        assert_eq!(ids, [50, 100, 150]);
+        assert_eq!(
+            f.calls,
+            [
+                "count",
+                "ranked false 40 0",
+                "visible 40",
+                "ranked false 80 40",
+                "visible 80",
+                "ranked false 160 120",
+                "visible 80",
+            ]
+        );
+
+        let mut f = Fake {
+            sees: |id| id % 50 == 0,
+            candidates: 1_000_000,
+            calls: Vec::new(),
+        };
+        let ids = ranked_visible_ids(&mut f, &scope(false, false), 10, NARROW_CAP).expect("ids");
+        assert_eq!(
+            ids,
+            [50, 100, 150, 200],
+            "all there are, after the last batch"
+        );
+    }
+
+    #[test]
+    fn viewers_of_people_without_roles_never_start_from_candidates() {
+        let mut f = Fake {
+            sees: |id| id > 190,
+            candidates: 0,
+            calls: Vec::new(),
+        };
+        let ids = ranked_visible_ids(&mut f, &scope(false, true), 2, NARROW_CAP).expect("ids");
+        assert_eq!(ids, [191, 192]);
+        assert!(!f.calls.contains(&"count".to_owned()), "{:?}", f.calls);
+    }
+
+    #[test]
+    fn hits_keep_the_order_of_their_ids() {
+        let items = vec![(3, 'c'), (1, 'a'), (2, 'b')];
+        assert_eq!(
+            in_order(&[2, 3, 9, 1], items, |i| i.0),
+            [(2, 'b'), (3, 'c'), (1, 'a')]
         );
     }
 

@@ -11,42 +11,48 @@
 -- The scope resolves to a few group ids through the groups indexes, the
 -- roles of those groups through roles(group_id, person_id), the people by
 -- primary key; only that set is filtered and sorted. The sort keys are the
--- expressions of people_name_idx.
+-- expressions of people_name_idx. The sort carries the id and the keys
+-- alone (`page`); only the people of the page are read whole.
 WITH scope_groups AS (
     SELECT g.id FROM groups g
     WHERE {scope} AND g.deleted_at IS NULL
+),
+page AS (
+    SELECT p.id AS id,
+           lower(coalesce(p.last_name, '') COLLATE "C") AS last_key,
+           lower(coalesce(p.first_name, '') COLLATE "C") AS first_key,
+           lower(coalesce(p.nickname, '') COLLATE "C") AS nick_key
+    FROM people p
+    WHERE p.id IN (
+            SELECT r.person_id FROM roles r
+            WHERE r.group_id IN (SELECT id FROM scope_groups)
+              AND r.archived_at IS NULL
+              AND (r.start_on IS NULL OR r.start_on <= $2::text)
+              AND (r.end_on IS NULL OR r.end_on >= $2::text)
+              AND ($3::text[] IS NULL OR r.type = ANY($3::text[]))
+        )
+      AND ($4::boolean = FALSE OR p.contact_data_visible = TRUE)
+      AND (cardinality($5::text[]) = 0 OR NOT EXISTS (
+            SELECT 1 FROM unnest($5::text[]) AS t(value)
+            -- A NULL field matches nothing, so a term no field matches is FALSE.
+            WHERE NOT coalesce(
+                   hit_fold(p.first_name) LIKE t.value ESCAPE '\'
+                OR hit_fold(p.first_name) LIKE '% ' || t.value ESCAPE '\'
+                OR hit_fold(p.last_name) LIKE t.value ESCAPE '\'
+                OR hit_fold(p.last_name) LIKE '% ' || t.value ESCAPE '\'
+                OR hit_fold(p.nickname) LIKE t.value ESCAPE '\'
+                OR hit_fold(p.nickname) LIKE '% ' || t.value ESCAPE '\'
+                OR hit_fold(p.company_name) LIKE t.value ESCAPE '\'
+                OR hit_fold(p.company_name) LIKE '% ' || t.value ESCAPE '\'
+                OR hit_fold(p.email) LIKE t.value ESCAPE '\'
+                OR hit_fold(p.town) LIKE t.value ESCAPE '\'
+                OR hit_fold(p.town) LIKE '% ' || t.value ESCAPE '\',
+                FALSE
+            )
+        ))
+    ORDER BY last_key, first_key, nick_key, p.id
+    LIMIT $6::bigint OFFSET $7::bigint
 )
 SELECT {columns}
-FROM people p
-WHERE p.id IN (
-        SELECT r.person_id FROM roles r
-        WHERE r.group_id IN (SELECT id FROM scope_groups)
-          AND r.archived_at IS NULL
-          AND (r.start_on IS NULL OR r.start_on <= $2::text)
-          AND (r.end_on IS NULL OR r.end_on >= $2::text)
-          AND ($3::text[] IS NULL OR r.type = ANY($3::text[]))
-    )
-  AND ($4::boolean = FALSE OR p.contact_data_visible = TRUE)
-  AND NOT EXISTS (
-        SELECT 1 FROM unnest($5::text[]) AS t(value)
-        -- A NULL field matches nothing, so a term no field matches is FALSE.
-        WHERE NOT coalesce(
-               hit_fold(p.first_name) LIKE t.value ESCAPE '\'
-            OR hit_fold(p.first_name) LIKE '% ' || t.value ESCAPE '\'
-            OR hit_fold(p.last_name) LIKE t.value ESCAPE '\'
-            OR hit_fold(p.last_name) LIKE '% ' || t.value ESCAPE '\'
-            OR hit_fold(p.nickname) LIKE t.value ESCAPE '\'
-            OR hit_fold(p.nickname) LIKE '% ' || t.value ESCAPE '\'
-            OR hit_fold(p.company_name) LIKE t.value ESCAPE '\'
-            OR hit_fold(p.company_name) LIKE '% ' || t.value ESCAPE '\'
-            OR hit_fold(p.email) LIKE t.value ESCAPE '\'
-            OR hit_fold(p.town) LIKE t.value ESCAPE '\'
-            OR hit_fold(p.town) LIKE '% ' || t.value ESCAPE '\',
-            FALSE
-        )
-    )
-ORDER BY lower(coalesce(p.last_name, '') COLLATE "C"),
-         lower(coalesce(p.first_name, '') COLLATE "C"),
-         lower(coalesce(p.nickname, '') COLLATE "C"),
-         p.id
-LIMIT $6::bigint OFFSET $7::bigint
+FROM page JOIN people p ON p.id = page.id
+ORDER BY page.last_key, page.first_key, page.nick_key, page.id

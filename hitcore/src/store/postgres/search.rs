@@ -10,12 +10,13 @@ use crate::ability::PeopleScope;
 use crate::group::Group;
 use crate::person::Person;
 use crate::store::search::{
-    Fields, Match, PeopleSearch, Term, area_rows, hit_limit, in_order, ranked_visible_ids, terms,
-    tsquery,
+    Fields, Match, NARROW_CAP, PeopleSearch, Term, area_rows, hit_limit, in_order,
+    ranked_visible_ids, split_area_groups, terms, tsquery,
 };
 use crate::store::sql::date_text;
 use crate::store::{SearchQuery, SearchRepo, StoreError, row};
 
+const AREA_GROUPS_SQL: &str = include_str!("search_area_groups.sql");
 const CANDIDATES_SQL: &str = include_str!("search_candidates.sql");
 const RANKED_SQL: &str = include_str!("search_ranked.sql");
 const VISIBLE_SQL: &str = include_str!("search_visible.sql");
@@ -31,68 +32,105 @@ fn queries(terms: &[Term]) -> [String; 3] {
     ]
 }
 
-fn ranked_sql() -> String {
-    format!("{CANDIDATES_SQL}\n{RANKED_SQL}")
+/// The ranked matches among all people (parameters $1 to $5), or among
+/// the candidates (theirs follow, from $6).
+fn ranked_sql(among_candidates: bool) -> String {
+    if among_candidates {
+        let ranked = RANKED_SQL.replace("{restriction}", "AND p.id IN (SELECT id FROM candidates)");
+        format!("{}\n{ranked}", shift_params(CANDIDATES_SQL, 5))
+    } else {
+        RANKED_SQL.replace("{restriction}", "")
+    }
+}
+
+/// `sql` with every parameter `$n` renumbered to `$(n + by)`. The search
+/// statements hold no other `$`.
+fn shift_params(sql: &str, by: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn count_sql() -> String {
-    format!("{CANDIDATES_SQL}\nSELECT count(*) FROM (SELECT 1 FROM candidates LIMIT $8::bigint) c")
+    format!("{CANDIDATES_SQL}\nSELECT count(*) FROM (SELECT 1 FROM candidates LIMIT $7::bigint) c")
 }
 
 /// The owned parameters of one people search.
 struct Params<'q> {
     queries: [String; 3],
     scope: &'q PeopleScope,
-    reaches: Vec<&'static str>,
-    groups: Vec<i64>,
-    visible_only: Vec<bool>,
+    /// The area groups where every role type counts, and where only the
+    /// types visible from above do.
+    all_groups: Vec<i64>,
+    visible_groups: Vec<i64>,
     today: String,
 }
 
 impl<'q> Params<'q> {
-    fn new(terms: &[Term], q: &'q SearchQuery) -> Params<'q> {
+    fn new(
+        c: &mut impl GenericClient,
+        terms: &[Term],
+        q: &'q SearchQuery,
+    ) -> Result<Params<'q>, StoreError> {
         let scope = &q.scope.people;
         let areas = area_rows(scope);
-        Params {
+        let reaches: Vec<&str> = areas.iter().map(|a| a.0).collect();
+        let groups: Vec<i64> = areas.iter().map(|a| a.1).collect();
+        let visible_only: Vec<bool> = areas.iter().map(|a| a.2).collect();
+        let rows = query_all(
+            c,
+            AREA_GROUPS_SQL,
+            &[&reaches, &groups, &visible_only],
+            |r| Ok((r.try_get(0)?, r.try_get(1)?)),
+        )?;
+        let (all_groups, visible_groups) = split_area_groups(rows);
+        Ok(Params {
             queries: queries(terms),
             scope,
-            reaches: areas.iter().map(|a| a.0).collect(),
-            groups: areas.iter().map(|a| a.1).collect(),
-            visible_only: areas.iter().map(|a| a.2).collect(),
+            all_groups,
+            visible_groups,
             today: date_text(q.today),
-        }
+        })
     }
 
-    /// The parameters $1 to $7 of search_candidates.sql.
+    /// The parameters $1 to $6 of search_candidates.sql.
     fn candidates(&self) -> Vec<&(dyn ToSql + Sync)> {
         vec![
             &self.scope.person_id.0,
             &self.scope.includes_contact_data_visible,
-            &self.reaches,
-            &self.groups,
-            &self.visible_only,
+            &self.all_groups,
+            &self.visible_groups,
             &self.scope.visible_from_above,
             &self.today,
         ]
     }
 
-    /// The parameters of search_ranked.sql after those of the candidates.
+    /// The parameters of search_ranked.sql, then those of the candidates
+    /// when they restrict it.
     fn ranked<'a>(
         &'a self,
         limit: &'a i64,
         offset: &'a i64,
-        among_candidates: &'a bool,
+        among_candidates: bool,
     ) -> Vec<&'a (dyn ToSql + Sync)> {
         let [all, names, exact] = &self.queries;
-        let mut params = self.candidates();
-        params.extend([
-            all as &(dyn ToSql + Sync),
-            names,
-            exact,
-            limit,
-            offset,
-            among_candidates,
-        ]);
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![all, names, exact, limit, offset];
+        if among_candidates {
+            params.extend(self.candidates());
+        }
         params
     }
 }
@@ -118,8 +156,9 @@ impl<C: GenericClient> PeopleSearch for Search<'_, '_, C> {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<i64>, StoreError> {
-        let params = self.params.ranked(&limit, &offset, &among_candidates);
-        query_all(&mut *self.client, &ranked_sql(), &params, |r| Ok(r.try_get(0)?))
+        let params = self.params.ranked(&limit, &offset, among_candidates);
+        let sql = ranked_sql(among_candidates);
+        query_all(&mut *self.client, &sql, &params, |r| Ok(r.try_get(0)?))
     }
 
     fn visible(&mut self, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
@@ -135,9 +174,8 @@ impl<C: GenericClient> PeopleSearch for Search<'_, '_, C> {
                 &scope.person_id.0,
                 &scope.includes_contact_data_visible,
                 &scope.includes_people_without_roles,
-                &p.reaches,
-                &p.groups,
-                &p.visible_only,
+                &p.all_groups,
+                &p.visible_groups,
                 &scope.visible_from_above,
                 &p.today,
             ],
@@ -154,11 +192,17 @@ impl SearchRepo for PostgresStore {
             return Ok(Vec::new());
         }
         self.snapshot(|tx| {
+            let params = Params::new(tx, &terms, query)?;
             let mut search = Search {
                 client: &mut *tx,
-                params: Params::new(&terms, query),
+                params,
             };
-            let ids = ranked_visible_ids(&mut search, &query.scope.people, hit_limit(query.limit))?;
+            let ids = ranked_visible_ids(
+                &mut search,
+                &query.scope.people,
+                hit_limit(query.limit),
+                NARROW_CAP,
+            )?;
             let sql = concat!(
                 "SELECT ",
                 person_columns!(),
@@ -222,6 +266,14 @@ mod tests {
     }
 
     #[test]
+    fn parameters_are_renumbered() {
+        assert_eq!(
+            shift_params("a = $1 AND b = ANY($12::x) $", 5),
+            "a = $6 AND b = ANY($17::x) $"
+        );
+    }
+
+    #[test]
     fn searches_read_the_gin_indexes() {
         let Ok(base) = std::env::var("HIT_TEST_POSTGRES_URL") else {
             return;
@@ -242,11 +294,19 @@ mod tests {
             today: chrono::NaiveDate::default(),
             limit: 10,
         };
-        let params = Params::new(&terms(&q.text), &q);
-        let people_params = params.ranked(&10, &0, &false);
-        let people = plan(schema.url(), &ranked_sql(), &people_params);
+        let mut client = schema
+            .url()
+            .parse::<postgres::Config>()
+            .expect("url")
+            .connect(NoTls)
+            .expect("connected");
+        let params = Params::new(&mut client, &terms(&q.text), &q).expect("params");
+        let people_params = params.ranked(&10, &0, false);
+        let people = plan(schema.url(), &ranked_sql(false), &people_params);
         assert!(
-            people.iter().any(|l| l.contains("Bitmap Index Scan on people_search_idx")),
+            people
+                .iter()
+                .any(|l| l.contains("Bitmap Index Scan on people_search_idx")),
             "{people:#?}"
         );
 
@@ -254,8 +314,76 @@ mod tests {
         let [all, names, exact] = &params.queries;
         let groups = plan(schema.url(), &sql, &[all, names, exact, &10_i64]);
         assert!(
-            groups.iter().any(|l| l.contains("Bitmap Index Scan on groups_search_idx")),
+            groups
+                .iter()
+                .any(|l| l.contains("Bitmap Index Scan on groups_search_idx")),
             "{groups:#?}"
         );
+    }
+
+    /// Every demo persona finds the same people whichever way the search
+    /// goes: among their candidates, or by checking the best matches.
+    #[test]
+    fn both_ways_of_searching_find_the_same_people() {
+        use crate::group::GroupTree;
+        use crate::store::{GroupRepo, PersonRepo, RoleRepo};
+
+        let Ok(base) = std::env::var("HIT_TEST_POSTGRES_URL") else {
+            return;
+        };
+        let schema = TestSchema::create(&base).expect("a test schema");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples/demo-federation.toml");
+        let org = Arc::new(Organisation::from_file(&path).expect("the demo definition"));
+        let store = PostgresStore::open(schema.url(), Arc::clone(&org)).expect("store");
+        let now = chrono::Utc::now();
+        let options = crate::seed::SeedOptions::default();
+        crate::seed::load_demo(&store, &org, &options, now).expect("seeded");
+        let tree = GroupTree::new(store.all_groups().expect("groups"));
+        let mut client = schema
+            .url()
+            .parse::<postgres::Config>()
+            .expect("url")
+            .connect(NoTls)
+            .expect("connected");
+        for email in [
+            "admin@demo.example",
+            "office@demo.example",
+            "north@demo.example",
+            "alpha@demo.example",
+            "trainer@demo.example",
+        ] {
+            let person = store
+                .person_by_email(email)
+                .expect("read")
+                .expect("persona");
+            let roles = store.roles_of_person(person.id).expect("roles");
+            let actor = Actor::new(person.id, false, &roles, &tree, &org, now.date_naive());
+            let mut found = 0;
+            for text in ["an", "ma", "er", "st", "demo", "ch"] {
+                for limit in [3, 100] {
+                    let q = SearchQuery {
+                        text: text.to_owned(),
+                        scope: search_scope(&actor, &org),
+                        today: now.date_naive(),
+                        limit,
+                    };
+                    let terms = terms(text);
+                    let [narrow, broad] = [i64::MAX, 0].map(|cap| {
+                        let params = Params::new(&mut client, &terms, &q).expect("params");
+                        let mut search = Search {
+                            client: &mut client,
+                            params,
+                        };
+                        ranked_visible_ids(&mut search, &q.scope.people, i64::from(limit), cap)
+                            .expect("ids")
+                    });
+                    assert_eq!(narrow, broad, "{email} {text} {limit}");
+                    found += narrow.len();
+                }
+            }
+            assert!(found > 10, "{email} finds {found}");
+        }
+        drop(store);
     }
 }

@@ -9,12 +9,13 @@ use crate::ability::PeopleScope;
 use crate::group::Group;
 use crate::person::Person;
 use crate::store::search::{
-    Fields, Match, PeopleSearch, Term, area_rows, fts5_query, hit_limit, in_order,
-    ranked_visible_ids, terms,
+    Fields, Match, NARROW_CAP, PeopleSearch, Term, area_rows, fts5_query, hit_limit, in_order,
+    ranked_visible_ids, split_area_groups, terms,
 };
 use crate::store::{SearchQuery, SearchRepo, StoreError};
 
 const PEOPLE_SQL: &str = include_str!("search_people.sql");
+const AREA_GROUPS_SQL: &str = include_str!("search_area_groups.sql");
 const CANDIDATES_SQL: &str = include_str!("search_candidates.sql");
 const VISIBLE_SQL: &str = include_str!("search_visible.sql");
 const GROUPS_SQL: &str = include_str!("search_groups.sql");
@@ -37,10 +38,8 @@ fn queries(terms: &[Term], names: &[&str]) -> [String; 3] {
 /// The ranked matches among all people, or among the candidates.
 fn ranked_sql(among_candidates: bool) -> String {
     if among_candidates {
-        let restricted = PEOPLE_SQL.replace(
-            "{restriction}",
-            "AND p.id IN (SELECT id FROM candidates)",
-        );
+        let restricted =
+            PEOPLE_SQL.replace("{restriction}", "AND p.id IN (SELECT id FROM candidates)");
         format!("{CANDIDATES_SQL}\n{restricted}")
     } else {
         PEOPLE_SQL.replace("{restriction}", "")
@@ -52,13 +51,20 @@ struct Search<'c> {
     conn: &'c Connection,
     queries: [String; 3],
     scope: &'c PeopleScope,
-    areas: String,
+    /// JSON arrays of the area groups where every role type counts, and
+    /// where only the types of `visible_types` do.
+    all_groups: String,
+    visible_groups: String,
     visible_types: String,
     today: Day,
 }
 
 impl<'c> Search<'c> {
-    fn new(conn: &'c Connection, terms: &[Term], q: &'c SearchQuery) -> Search<'c> {
+    fn new(
+        conn: &'c Connection,
+        terms: &[Term],
+        q: &'c SearchQuery,
+    ) -> Result<Search<'c>, StoreError> {
         let scope = &q.scope.people;
         let areas: Vec<serde_json::Value> = area_rows(scope)
             .into_iter()
@@ -66,14 +72,23 @@ impl<'c> Search<'c> {
                 serde_json::json!({"reach": reach, "group": group, "visible_only": visible_only})
             })
             .collect();
-        Search {
+        let groups: Vec<(i64, bool)> = conn
+            .prepare_cached(AREA_GROUPS_SQL)?
+            .query_map(
+                named_params! { ":areas": serde_json::Value::from(areas).to_string() },
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?
+            .collect::<Result<_, _>>()?;
+        let (all_groups, visible_groups) = split_area_groups(groups);
+        Ok(Search {
             conn,
             queries: queries(terms, &PEOPLE_NAMES),
             scope,
-            areas: serde_json::Value::from(areas).to_string(),
+            all_groups: id_list(all_groups),
+            visible_groups: id_list(visible_groups),
             visible_types: serde_json::Value::from(scope.visible_from_above.clone()).to_string(),
             today: Day(q.today),
-        }
+        })
     }
 }
 
@@ -81,28 +96,37 @@ impl PeopleSearch for Search<'_> {
     type Error = StoreError;
 
     fn candidate_count(&mut self, cap: i64) -> Result<i64, StoreError> {
-        let sql = format!("{CANDIDATES_SQL}\nSELECT count(*) FROM (SELECT 1 FROM candidates LIMIT :cap)");
+        let sql =
+            format!("{CANDIDATES_SQL}\nSELECT count(*) FROM (SELECT 1 FROM candidates LIMIT :cap)");
         let n = self.conn.prepare_cached(&sql)?.query_row(
             named_params! {
-                ":self": self.scope.person_id.0, ":contact_data": self.scope.includes_contact_data_visible,
-                ":areas": self.areas, ":visible_types": self.visible_types, ":today": self.today,
-                ":cap": cap,
+                ":self": self.scope.person_id.0,
+                ":contact_data": self.scope.includes_contact_data_visible,
+                ":all_groups": self.all_groups, ":visible_groups": self.visible_groups,
+                ":visible_types": self.visible_types, ":today": self.today, ":cap": cap,
             },
             |r| r.get(0),
         )?;
         Ok(n)
     }
 
-    fn ranked(&mut self, among_candidates: bool, limit: i64, offset: i64) -> Result<Vec<i64>, StoreError> {
+    fn ranked(
+        &mut self,
+        among_candidates: bool,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<i64>, StoreError> {
         let [all, names, exact] = &self.queries;
         let mut stmt = self.conn.prepare_cached(&ranked_sql(among_candidates))?;
         let ids = if among_candidates {
             stmt.query_map(
                 named_params! {
-                    ":all": all, ":names": names, ":exact": exact, ":limit": limit, ":offset": offset,
+                    ":all": all, ":names": names, ":exact": exact,
+                    ":limit": limit, ":offset": offset,
                     ":self": self.scope.person_id.0,
                     ":contact_data": self.scope.includes_contact_data_visible,
-                    ":areas": self.areas, ":visible_types": self.visible_types, ":today": self.today,
+                    ":all_groups": self.all_groups, ":visible_groups": self.visible_groups,
+                    ":visible_types": self.visible_types, ":today": self.today,
                 },
                 |r| r.get(0),
             )?
@@ -110,7 +134,8 @@ impl PeopleSearch for Search<'_> {
         } else {
             stmt.query_map(
                 named_params! {
-                    ":all": all, ":names": names, ":exact": exact, ":limit": limit, ":offset": offset,
+                    ":all": all, ":names": names, ":exact": exact,
+                    ":limit": limit, ":offset": offset,
                 },
                 |r| r.get(0),
             )?
@@ -130,7 +155,8 @@ impl PeopleSearch for Search<'_> {
                     ":everyone": scope.is_everyone, ":self": scope.person_id.0,
                     ":contact_data": scope.includes_contact_data_visible,
                     ":without_roles": scope.includes_people_without_roles,
-                    ":areas": self.areas, ":visible_types": self.visible_types, ":today": self.today,
+                    ":all_groups": self.all_groups, ":visible_groups": self.visible_groups,
+                    ":visible_types": self.visible_types, ":today": self.today,
                 },
                 |r| r.get(0),
             )?
@@ -144,8 +170,8 @@ fn search_people(conn: &Connection, q: &SearchQuery) -> Result<Vec<Person>, Stor
     if terms.is_empty() {
         return Ok(Vec::new());
     }
-    let mut search = Search::new(conn, &terms, q);
-    let ids = ranked_visible_ids(&mut search, &q.scope.people, hit_limit(q.limit))?;
+    let mut search = Search::new(conn, &terms, q)?;
+    let ids = ranked_visible_ids(&mut search, &q.scope.people, hit_limit(q.limit), NARROW_CAP)?;
     let sql = concat!(
         "SELECT ",
         person_columns!(),
@@ -249,12 +275,64 @@ mod tests {
 
     #[test]
     fn candidates_and_visibility_read_roles_and_people_through_indexes() {
-        let count = format!(
-            "{CANDIDATES_SQL}\nSELECT count(*) FROM (SELECT 1 FROM candidates LIMIT :cap)"
-        );
-        for sql in [count.as_str(), VISIBLE_SQL] {
+        let count =
+            format!("{CANDIDATES_SQL}\nSELECT count(*) FROM (SELECT 1 FROM candidates LIMIT :cap)");
+        for sql in [count.as_str(), VISIBLE_SQL, AREA_GROUPS_SQL] {
             let lines = plan(sql);
             assert_no_scan(&lines, &["p", "r"]);
+        }
+    }
+
+    /// Every demo persona finds the same people whichever way the search
+    /// goes: among their candidates, or by checking the best matches.
+    #[test]
+    fn both_ways_of_searching_find_the_same_people() {
+        use crate::ability::{Actor, search_scope};
+        use crate::group::GroupTree;
+        use crate::store::{GroupRepo, PersonRepo, RoleRepo};
+
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples/demo-federation.toml");
+        let org = Arc::new(Organisation::from_file(&path).expect("the demo definition"));
+        let store = SqliteStore::in_memory(Arc::clone(&org)).expect("store");
+        let now = chrono::Utc::now();
+        let options = crate::seed::SeedOptions::default();
+        crate::seed::load_demo(&store, &org, &options, now).expect("seeded");
+        let tree = GroupTree::new(store.all_groups().expect("groups"));
+        let conn = store.pool.get().expect("connection");
+        for email in [
+            "admin@demo.example",
+            "office@demo.example",
+            "north@demo.example",
+            "alpha@demo.example",
+            "trainer@demo.example",
+        ] {
+            let person = store
+                .person_by_email(email)
+                .expect("read")
+                .expect("persona");
+            let roles = store.roles_of_person(person.id).expect("roles");
+            let actor = Actor::new(person.id, false, &roles, &tree, &org, now.date_naive());
+            let mut found = 0;
+            for text in ["an", "ma", "er", "st", "demo", "ch"] {
+                for limit in [3, 100] {
+                    let q = SearchQuery {
+                        text: text.to_owned(),
+                        scope: search_scope(&actor, &org),
+                        today: now.date_naive(),
+                        limit,
+                    };
+                    let terms = terms(text);
+                    let [narrow, broad] = [i64::MAX, 0].map(|cap| {
+                        let mut search = Search::new(&conn, &terms, &q).expect("search");
+                        ranked_visible_ids(&mut search, &q.scope.people, i64::from(limit), cap)
+                            .expect("ids")
+                    });
+                    assert_eq!(narrow, broad, "{email} {text} {limit}");
+                    found += narrow.len();
+                }
+            }
+            assert!(found > 10, "{email} finds {found}");
         }
     }
 }

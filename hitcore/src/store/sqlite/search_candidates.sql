@@ -4,38 +4,26 @@
 -- whose contact data is visible. search.rs starts from these when they are
 -- few, instead of from the words.
 --
--- Parameters: the viewer's PeopleScope (hitcore::ability::people_scope) as
--- :self, :contact_data, :areas (a JSON array of {"reach", "group",
--- "visible_only"}) and :visible_types (a JSON array of role types), and
--- :today (YYYY-MM-DD).
---
--- `area_groups` resolves each area to its groups (a few hundred rows at
--- most); a group that an unrestricted area covers counts every role type.
-WITH area_groups AS (
-    SELECT g.id, min(a.value ->> '$.visible_only') AS visible_only
-    FROM json_each(:areas) a
-    JOIN groups s ON s.id = a.value ->> '$.group'
-    JOIN groups g ON g.deleted_at IS NULL
-     AND CASE a.value ->> '$.reach'
-           WHEN 'group' THEN g.id = s.id
-           WHEN 'group_and_below' THEN g.layer_group_id = s.layer_group_id
-                AND g.path >= s.path
-                AND g.path < substr(s.path, 1, length(s.path) - 1) || '0'
-           WHEN 'layer' THEN g.layer_group_id = s.id
-           WHEN 'layer_and_below' THEN g.path >= s.path
-                AND g.path < substr(s.path, 1, length(s.path) - 1) || '0'
-           ELSE FALSE
-         END
-    GROUP BY g.id
-),
-candidates AS (
+-- Parameters: :self, :contact_data, the groups of the viewer's areas
+-- (search_area_groups.sql) as :all_groups (every role type counts) and
+-- :visible_groups (only :visible_types count), each a JSON array, and
+-- :today (YYYY-MM-DD). A role counts when it is active on :today and not
+-- archived.
+WITH candidates AS (
     SELECT r.person_id AS id
-    FROM area_groups ag
-    JOIN roles r ON r.group_id = ag.id
-    WHERE r.archived_at IS NULL
+    FROM roles r
+    WHERE r.group_id IN (SELECT value FROM json_each(:all_groups))
+      AND r.archived_at IS NULL
       AND (r.start_on IS NULL OR r.start_on <= :today)
       AND (r.end_on IS NULL OR r.end_on >= :today)
-      AND (ag.visible_only = 0 OR r.type IN (SELECT value FROM json_each(:visible_types)))
+    UNION ALL
+    SELECT r.person_id
+    FROM roles r
+    WHERE r.group_id IN (SELECT value FROM json_each(:visible_groups))
+      AND r.type IN (SELECT value FROM json_each(:visible_types))
+      AND r.archived_at IS NULL
+      AND (r.start_on IS NULL OR r.start_on <= :today)
+      AND (r.end_on IS NULL OR r.end_on >= :today)
     UNION ALL
     SELECT :self
     UNION ALL
