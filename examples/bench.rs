@@ -168,6 +168,9 @@ struct Subjects {
     person: (PersonId, i64),
     people: u64,
     groups: usize,
+    /// p50 of the store call behind the leader's list, pages 1 and 100,
+    /// called in this process without the web server.
+    store_list: [Duration; 2],
 }
 
 /// Finds the administrator, the largest club (the first club: the
@@ -213,12 +216,21 @@ fn prepare(url: &str, org: &Arc<Organisation>, admin_email: &str) -> anyhow::Res
         .total;
     let visible = ListFilter::RoleTypes(org.visible_from_above_keys());
     let member = store
-        .people_list(&list(members, visible, layer))?
+        .people_list(&list(members.clone(), visible, layer))?
         .items
         .first()
         .map(|lp| lp.person.clone())
         .context("the largest club has no member")?;
     let shown_in = member.primary_group_id.unwrap_or(club.id);
+    let mut store_list = [Duration::ZERO; 2];
+    for (slot, page) in store_list.iter_mut().zip([1, 100]) {
+        let q = PeopleQuery {
+            page,
+            per_page: u32::try_from(PER_PAGE).unwrap_or(50),
+            ..list(members.clone(), ListFilter::All, layer)
+        };
+        *slot = time_store_call(|| store.people_list(&q).map(drop))?;
+    }
 
     let hash = hitcore::auth::hash_password(PASSWORD).map_err(|e| anyhow!("hashing: {e}"))?;
     for id in [admin.id, leader.id] {
@@ -236,7 +248,25 @@ fn prepare(url: &str, org: &Arc<Organisation>, admin_email: &str) -> anyhow::Res
         person: (member.id, shown_in.0),
         people: store.person_count()?,
         groups: tree.iter().count(),
+        store_list,
     })
+}
+
+/// The p50 of 30 calls after 5 untimed ones.
+fn time_store_call(
+    mut call: impl FnMut() -> Result<(), store::StoreError>,
+) -> anyhow::Result<Duration> {
+    for _ in 0..5 {
+        call()?;
+    }
+    let mut times = Vec::with_capacity(30);
+    for _ in 0..30 {
+        let started = Instant::now();
+        call()?;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    Ok(percentile(&times, 50))
 }
 
 /// The layer group with the lowest id that has no layers below it.
@@ -704,6 +734,12 @@ fn print_report(
     println!(
         "load average (1 min) of the machine: {} before, {} after the measurements",
         load.0, load.1
+    );
+    println!(
+        "the store call behind the leader's list alone, without the web server: p50 {:.1} ms \
+         (page 1), {:.1} ms (page 100)",
+        ms(s.store_list[0]),
+        ms(s.store_list[1])
     );
     println!();
     println!("| request | user | p50 ms | p95 ms | target p95 ms | met | page KiB |");

@@ -13,6 +13,7 @@
 //! Pure functions only; no driver types.
 
 use crate::ability::{AreaReach, PeopleScope};
+use crate::person::Person;
 use crate::store::is_searchable;
 
 /// At most this many words of the search text count; the rest is ignored.
@@ -163,70 +164,166 @@ pub(crate) const NARROW_CAP: i64 = 10_000;
 /// The most matches checked in one round for a viewer who sees many.
 const MAX_BATCH: i64 = 6_400;
 
+/// The tiers of the ranking, best first: the name fields are the words;
+/// they start with the words; only other fields do.
+pub(crate) const TIERS: [Tier; 3] = [Tier::ExactName, Tier::NamePrefix, Tier::OtherField];
+
+/// How well a person matches a search (see [`TIERS`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Tier {
+    ExactName,
+    NamePrefix,
+    OtherField,
+}
+
+/// One person found: how well they match, and their id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Hit {
+    pub(crate) tier: Tier,
+    pub(crate) id: i64,
+}
+
+/// The FTS5 query of each tier, each leaving out the people of the
+/// better tiers, so that every match is in exactly one.
+pub(crate) fn fts5_tiers(terms: &[Term], names: &[&str]) -> [String; 3] {
+    let all = fts5_query(terms, Fields::All, names, Match::Prefix);
+    let prefix = fts5_query(terms, Fields::Names, names, Match::Prefix);
+    let exact = fts5_query(terms, Fields::Names, names, Match::Exact);
+    [
+        exact.clone(),
+        format!("({prefix}) NOT ({exact})"),
+        format!("({all}) NOT ({prefix})"),
+    ]
+}
+
+/// The `tsquery` text of each tier, as [`fts5_tiers`].
+pub(crate) fn tsquery_tiers(terms: &[Term]) -> [String; 3] {
+    let all = tsquery(terms, Fields::All, Match::Prefix);
+    let prefix = tsquery(terms, Fields::Names, Match::Prefix);
+    let exact = tsquery(terms, Fields::Names, Match::Exact);
+    [
+        exact.clone(),
+        format!("({prefix}) & !({exact})"),
+        format!("({all}) & !({prefix})"),
+    ]
+}
+
 /// What a store runs to find the people of a search, whose order and
 /// visibility [`ranked_visible_ids`] puts together.
+///
+/// Within a tier, people come in the order of their ids: the full-text
+/// indexes of both databases hand out matches in that order without
+/// reading all of them, so a search stays quick however many people match
+/// a short prefix ("ma" matches a quarter of a federation).
 pub(crate) trait PeopleSearch {
     type Error;
     /// The number of rows of the viewer's candidates (the people they see
     /// through their roles, the viewer and the contact-data people), with
     /// repetitions, counting no further than `cap`.
     fn candidate_count(&mut self, cap: i64) -> Result<i64, Self::Error>;
-    /// The ids of the matching people, best first, from `offset` on; only
-    /// those among the candidates with `among_candidates`.
+    /// The ids above `after` of the people of `tier`, lowest first, at most
+    /// `limit`; only those among the candidates with `among_candidates`.
     fn ranked(
         &mut self,
         among_candidates: bool,
+        tier: Tier,
         limit: i64,
-        offset: i64,
+        after: i64,
     ) -> Result<Vec<i64>, Self::Error>;
     /// Those of `ids` the viewer may see, in any order.
     fn visible(&mut self, ids: &[i64]) -> Result<Vec<i64>, Self::Error>;
 }
 
-/// The ids of the best `limit` matches the viewer may see, best first;
-/// the stores pass [`NARROW_CAP`] as `narrow_cap`.
+/// The first `limit` matches the viewer may see, best tier first; the
+/// stores pass [`NARROW_CAP`] as `narrow_cap`.
 ///
 /// Which way is quicker depends on how many people the viewer sees. Root
-/// sees everyone: the best matches are the answer. A club leader sees a
-/// few thousand of half a million: the words are looked up among those
-/// people only. A federation administrator sees nearly everyone: the best
-/// matches are checked in batches until enough are visible, which is
-/// usually the first batch. Either way the hits are the same.
+/// sees everyone: the first matches are the answer. A club leader sees a
+/// few thousand of half a million: the matches are filtered by those
+/// people as the index hands them out. A federation administrator sees
+/// nearly everyone: the matches are checked in batches until enough are
+/// visible, which is usually the first batch. Either way the hits are the
+/// same.
 pub(crate) fn ranked_visible_ids<S: PeopleSearch>(
     search: &mut S,
     scope: &PeopleScope,
     limit: i64,
     narrow_cap: i64,
-) -> Result<Vec<i64>, S::Error> {
-    if scope.is_everyone {
-        return search.ranked(false, limit, 0);
-    }
+) -> Result<Vec<Hit>, S::Error> {
     // People without roles are no candidates; the viewers who see them
     // (administrators) see nearly everyone anyway.
-    if !scope.includes_people_without_roles && search.candidate_count(narrow_cap)? < narrow_cap {
-        return search.ranked(true, limit, 0);
+    let is_narrow = !scope.is_everyone
+        && !scope.includes_people_without_roles
+        && search.candidate_count(narrow_cap)? < narrow_cap;
+    let wanted = usize::try_from(limit).unwrap_or(0);
+    let mut found = Vec::new();
+    for tier in TIERS {
+        let room = wanted.saturating_sub(found.len());
+        if room == 0 {
+            break;
+        }
+        let room = i64::try_from(room).unwrap_or(i64::MAX);
+        let ids = if scope.is_everyone || is_narrow {
+            search.ranked(is_narrow, tier, room, 0)?
+        } else {
+            visible_in_batches(search, tier, room)?
+        };
+        found.extend(ids.into_iter().map(|id| Hit { tier, id }));
     }
-    // Batches double, so that a viewer who sees few of many matches costs
-    // a handful of rounds rather than one per batch.
+    Ok(found)
+}
+
+/// The first `limit` people of `tier` the viewer may see, checking the
+/// matches in batches that double, so that a viewer who sees few of many
+/// matches costs a handful of rounds rather than one per batch.
+fn visible_in_batches<S: PeopleSearch>(
+    search: &mut S,
+    tier: Tier,
+    limit: i64,
+) -> Result<Vec<i64>, S::Error> {
+    let wanted = usize::try_from(limit).unwrap_or(0);
     let mut batch = (limit * 4).clamp(40, 400);
     let mut found = Vec::new();
-    let mut offset = 0;
+    let mut after = 0;
     loop {
-        let ranked = search.ranked(false, batch, offset)?;
+        let ranked = search.ranked(false, tier, batch, after)?;
         let visible: std::collections::HashSet<i64> =
             search.visible(&ranked)?.into_iter().collect();
-        let room = usize::try_from(limit)
-            .unwrap_or(0)
-            .saturating_sub(found.len());
+        let room = wanted.saturating_sub(found.len());
         found.extend(ranked.iter().filter(|id| visible.contains(id)).take(room));
-        if found.len() >= usize::try_from(limit).unwrap_or(0)
-            || i64::try_from(ranked.len()).unwrap_or(0) < batch
-        {
-            return Ok(found);
+        match ranked.last() {
+            Some(last) if found.len() < wanted && i64::try_from(ranked.len()).unwrap_or(0) == batch => {
+                after = *last;
+                batch = (batch * 2).min(MAX_BATCH);
+            }
+            _ => return Ok(found),
         }
-        offset += batch;
-        batch = (batch * 2).min(MAX_BATCH);
     }
+}
+
+/// The people of `hits` by tier, and by name within each tier (last name,
+/// first name, nickname, case ignored, then id); each once.
+pub(crate) fn in_ranking(hits: &[Hit], people: Vec<Person>) -> Vec<Person> {
+    let tiers: std::collections::HashMap<i64, Tier> =
+        hits.iter().map(|h| (h.id, h.tier)).collect();
+    let key = |p: &Person| {
+        let lower = |v: &Option<String>| v.as_deref().unwrap_or("").to_lowercase();
+        (
+            tiers.get(&p.id.0).copied(),
+            lower(&p.last_name),
+            lower(&p.first_name),
+            lower(&p.nickname),
+            p.id,
+        )
+    };
+    let mut people: Vec<(_, Person)> = people
+        .into_iter()
+        .filter(|p| tiers.contains_key(&p.id.0))
+        .map(|p| (key(&p), p))
+        .collect();
+    people.sort_by(|a, b| a.0.cmp(&b.0));
+    people.dedup_by(|a, b| a.1.id == b.1.id);
+    people.into_iter().map(|(_, p)| p).collect()
 }
 
 /// The groups of a viewer's areas as read by the stores (id, whether only
@@ -238,13 +335,6 @@ pub(crate) fn split_area_groups(rows: Vec<(i64, bool)>) -> (Vec<i64>, Vec<i64>) 
         all.into_iter().map(|r| r.0).collect(),
         visible_only.into_iter().map(|r| r.0).collect(),
     )
-}
-
-/// `items` in the order of `ids` (each id once; missing ones left out).
-pub(crate) fn in_order<T>(ids: &[i64], items: Vec<T>, id_of: impl Fn(&T) -> i64) -> Vec<T> {
-    let mut by_id: std::collections::HashMap<i64, T> =
-        items.into_iter().map(|t| (id_of(&t), t)).collect();
-    ids.iter().filter_map(|id| by_id.remove(id)).collect()
 }
 
 /// The name of an area's reach in the search statements.
@@ -366,12 +456,21 @@ mod tests {
         );
     }
 
-    /// People 1 to 200 ranked by id; the viewer sees those `sees` admits,
-    /// and has `candidates` candidate rows. Records which paths ran.
+    /// People 1 to 200: 1 to 5 match exactly, 6 to 20 by name prefix, the
+    /// rest by other fields. The viewer sees those `sees` admits, and has
+    /// `candidates` candidate rows. Records which calls ran.
     struct Fake {
         sees: fn(i64) -> bool,
         candidates: i64,
         calls: Vec<String>,
+    }
+
+    fn tier_of(id: i64) -> Tier {
+        match id {
+            ..=5 => Tier::ExactName,
+            6..=20 => Tier::NamePrefix,
+            _ => Tier::OtherField,
+        }
     }
 
     impl PeopleSearch for Fake {
@@ -380,12 +479,11 @@ mod tests {
             self.calls.push("count".into());
             Ok(self.candidates.min(cap))
         }
-        fn ranked(&mut self, among: bool, limit: i64, offset: i64) -> Result<Vec<i64>, ()> {
-            self.calls.push(format!("ranked {among} {limit} {offset}"));
+        fn ranked(&mut self, among: bool, tier: Tier, limit: i64, after: i64) -> Result<Vec<i64>, ()> {
+            self.calls.push(format!("ranked {among} {tier:?} {limit} {after}"));
             let sees = self.sees;
             Ok((1..=200)
-                .filter(|id| !among || sees(*id))
-                .skip(usize::try_from(offset).expect("small"))
+                .filter(|id| tier_of(*id) == tier && *id > after && (!among || sees(*id)))
                 .take(usize::try_from(limit).expect("small"))
                 .collect())
         }
@@ -406,16 +504,29 @@ mod tests {
         }
     }
 
+    fn ids(hits: &[Hit]) -> Vec<i64> {
+        hits.iter().map(|h| h.id).collect()
+    }
+
     #[test]
-    fn root_gets_the_best_matches_in_one_query() {
+    fn root_gets_the_first_matches_of_the_best_tiers() {
         let mut f = Fake {
             sees: |_| false,
             candidates: 0,
             calls: Vec::new(),
         };
-        let ids = ranked_visible_ids(&mut f, &scope(true, false), 3, NARROW_CAP).expect("ids");
-        assert_eq!(ids, [1, 2, 3]);
-        assert_eq!(f.calls, ["ranked false 3 0"]);
+        let hits = ranked_visible_ids(&mut f, &scope(true, false), 3, NARROW_CAP).expect("ids");
+        assert_eq!(ids(&hits), [1, 2, 3]);
+        assert_eq!(f.calls, ["ranked false ExactName 3 0"]);
+
+        f.calls.clear();
+        let hits = ranked_visible_ids(&mut f, &scope(true, false), 8, NARROW_CAP).expect("ids");
+        assert_eq!(ids(&hits), [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(hits[5].tier, Tier::NamePrefix);
+        assert_eq!(
+            f.calls,
+            ["ranked false ExactName 8 0", "ranked false NamePrefix 3 0"]
+        );
     }
 
     #[test]
@@ -425,9 +536,17 @@ mod tests {
             candidates: 30,
             calls: Vec::new(),
         };
-        let ids = ranked_visible_ids(&mut f, &scope(false, false), 3, NARROW_CAP).expect("ids");
-        assert_eq!(ids, [7, 14, 21]);
-        assert_eq!(f.calls, ["count", "ranked true 3 0"]);
+        let hits = ranked_visible_ids(&mut f, &scope(false, false), 3, NARROW_CAP).expect("ids");
+        assert_eq!(ids(&hits), [7, 14, 21]);
+        assert_eq!(
+            f.calls,
+            [
+                "count",
+                "ranked true ExactName 3 0",
+                "ranked true NamePrefix 3 0",
+                "ranked true OtherField 1 0",
+            ]
+        );
     }
 
     #[test]
@@ -437,18 +556,22 @@ mod tests {
             candidates: 1_000_000,
             calls: Vec::new(),
         };
-        let ids = ranked_visible_ids(&mut f, &scope(false, false), 3, NARROW_CAP).expect("ids");
-        assert_eq!(ids, [50, 100, 150]);
+        let hits = ranked_visible_ids(&mut f, &scope(false, false), 3, NARROW_CAP).expect("ids");
+        assert_eq!(ids(&hits), [50, 100, 150]);
         assert_eq!(
             f.calls,
             [
                 "count",
-                "ranked false 40 0",
+                "ranked false ExactName 40 0",
+                "visible 5",
+                "ranked false NamePrefix 40 0",
+                "visible 15",
+                "ranked false OtherField 40 0",
                 "visible 40",
-                "ranked false 80 40",
+                "ranked false OtherField 80 60",
                 "visible 80",
-                "ranked false 160 120",
-                "visible 80",
+                "ranked false OtherField 160 140",
+                "visible 60",
             ]
         );
 
@@ -457,9 +580,9 @@ mod tests {
             candidates: 1_000_000,
             calls: Vec::new(),
         };
-        let ids = ranked_visible_ids(&mut f, &scope(false, false), 10, NARROW_CAP).expect("ids");
+        let hits = ranked_visible_ids(&mut f, &scope(false, false), 10, NARROW_CAP).expect("ids");
         assert_eq!(
-            ids,
+            ids(&hits),
             [50, 100, 150, 200],
             "all there are, after the last batch"
         );
@@ -472,17 +595,51 @@ mod tests {
             candidates: 0,
             calls: Vec::new(),
         };
-        let ids = ranked_visible_ids(&mut f, &scope(false, true), 2, NARROW_CAP).expect("ids");
-        assert_eq!(ids, [191, 192]);
+        let hits = ranked_visible_ids(&mut f, &scope(false, true), 2, NARROW_CAP).expect("ids");
+        assert_eq!(ids(&hits), [191, 192]);
         assert!(!f.calls.contains(&"count".to_owned()), "{:?}", f.calls);
     }
 
     #[test]
-    fn hits_keep_the_order_of_their_ids() {
-        let items = vec![(3, 'c'), (1, 'a'), (2, 'b')];
+    fn hits_are_shown_by_tier_then_by_name() {
+        let person = |id: i64, first: &str, last: &str| Person {
+            first_name: Some(first.to_owned()),
+            last_name: Some(last.to_owned()),
+            id: crate::id::PersonId(id),
+            nickname: None,
+            company_name: None,
+            is_company: false,
+            email: None,
+            address: crate::group::Address::default(),
+            gender: None,
+            birthday: None,
+            language: "de".to_owned(),
+            additional_information: None,
+            primary_group_id: None,
+            contact_data_visible: false,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            updated_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let hits = [
+            Hit { tier: Tier::NamePrefix, id: 1 },
+            Hit { tier: Tier::ExactName, id: 2 },
+            Hit { tier: Tier::NamePrefix, id: 3 },
+            Hit { tier: Tier::NamePrefix, id: 4 },
+        ];
+        let people = vec![
+            person(1, "Anna", "Zürcher"),
+            person(2, "Ann", "Zwahlen"),
+            person(3, "beat", "annen"),
+            person(4, "Annika", "Abderhalden"),
+            person(9, "Not", "Found"),
+        ];
+        let names: Vec<String> = in_ranking(&hits, people)
+            .iter()
+            .map(Person::display_name)
+            .collect();
         assert_eq!(
-            in_order(&[2, 3, 9, 1], items, |i| i.0),
-            [(2, 'b'), (3, 'c'), (1, 'a')]
+            names,
+            ["Ann Zwahlen", "Annika Abderhalden", "beat annen", "Anna Zürcher"]
         );
     }
 

@@ -206,7 +206,7 @@ fn people_list(
     let limit = i64::from(per_page);
     let offset = page_offset(page, per_page);
 
-    let people = query_all(
+    let rows = query_all(
         c,
         &with_scope(PAGE_SQL, q.scope, person_columns!()),
         &[
@@ -218,13 +218,17 @@ fn people_list(
             &limit,
             &offset,
         ],
-        row::person,
+        |r| Ok((row::person(r)?, r.try_get::<_, i64>("total")?)),
     )?;
-    let total = query_count(
-        c,
-        &with_scope(COUNT_SQL, q.scope, ""),
-        &[&p.scope, &p.today, &p.types, &p.contact_only, &p.terms],
-    )?;
+    let total = match rows.first() {
+        Some((_, total)) => u64::try_from(*total).unwrap_or(0),
+        None => query_count(
+            c,
+            &with_scope(COUNT_SQL, q.scope, ""),
+            &[&p.scope, &p.today, &p.types, &p.contact_only, &p.terms],
+        )?,
+    };
+    let people: Vec<Person> = rows.into_iter().map(|(person, _)| person).collect();
     let mut roles: HashMap<PersonId, Vec<Role>> = HashMap::new();
     for r in roles_on_page(c, q.scope, &p, &people)? {
         roles.entry(r.person_id).or_default().push(r);

@@ -12,7 +12,9 @@
 -- roles of those groups through roles(group_id, person_id), the people by
 -- primary key; only that set is filtered and sorted. The sort keys are the
 -- expressions of people_name_idx. The sort carries the id and the keys
--- alone (`page`); only the people of the page are read whole.
+-- alone (`page`); only the people of the page are read whole. The window
+-- count gives the number on all pages from the same rows, so that the
+-- count statement (people_count.sql) runs only for a page past the end.
 WITH scope_groups AS (
     SELECT g.id FROM groups g
     WHERE {scope} AND g.deleted_at IS NULL
@@ -21,7 +23,8 @@ page AS (
     SELECT p.id AS id,
            lower(coalesce(p.last_name, '') COLLATE "C") AS last_key,
            lower(coalesce(p.first_name, '') COLLATE "C") AS first_key,
-           lower(coalesce(p.nickname, '') COLLATE "C") AS nick_key
+           lower(coalesce(p.nickname, '') COLLATE "C") AS nick_key,
+           count(*) OVER () AS total
     FROM people p
     WHERE p.id IN (
             SELECT r.person_id FROM roles r
@@ -53,6 +56,6 @@ page AS (
     ORDER BY last_key, first_key, nick_key, p.id
     LIMIT $6::bigint OFFSET $7::bigint
 )
-SELECT {columns}
+SELECT {columns}, page.total
 FROM page JOIN people p ON p.id = page.id
 ORDER BY page.last_key, page.first_key, page.nick_key, page.id

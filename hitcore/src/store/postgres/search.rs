@@ -10,8 +10,8 @@ use crate::ability::PeopleScope;
 use crate::group::Group;
 use crate::person::Person;
 use crate::store::search::{
-    Fields, Match, NARROW_CAP, PeopleSearch, Term, area_rows, hit_limit, in_order,
-    ranked_visible_ids, split_area_groups, terms, tsquery,
+    Fields, Match, NARROW_CAP, PeopleSearch, Term, Tier, area_rows, hit_limit, in_ranking,
+    ranked_visible_ids, split_area_groups, terms, tsquery, tsquery_tiers,
 };
 use crate::store::sql::date_text;
 use crate::store::{SearchQuery, SearchRepo, StoreError, row};
@@ -32,12 +32,12 @@ fn queries(terms: &[Term]) -> [String; 3] {
     ]
 }
 
-/// The ranked matches among all people (parameters $1 to $5), or among
-/// the candidates (theirs follow, from $6).
+/// The matches of one tier among all people (parameters $1 to $3), or
+/// among the candidates (theirs follow, from $4).
 fn ranked_sql(among_candidates: bool) -> String {
     if among_candidates {
         let ranked = RANKED_SQL.replace("{restriction}", "AND p.id IN (SELECT id FROM candidates)");
-        format!("{}\n{ranked}", shift_params(CANDIDATES_SQL, 5))
+        format!("{}\n{ranked}", shift_params(CANDIDATES_SQL, 3))
     } else {
         RANKED_SQL.replace("{restriction}", "")
     }
@@ -70,7 +70,8 @@ fn count_sql() -> String {
 
 /// The owned parameters of one people search.
 struct Params<'q> {
-    queries: [String; 3],
+    /// The tsquery text of each tier.
+    tiers: [String; 3],
     scope: &'q PeopleScope,
     /// The area groups where every role type counts, and where only the
     /// types visible from above do.
@@ -98,7 +99,7 @@ impl<'q> Params<'q> {
         )?;
         let (all_groups, visible_groups) = split_area_groups(rows);
         Ok(Params {
-            queries: queries(terms),
+            tiers: tsquery_tiers(terms),
             scope,
             all_groups,
             visible_groups,
@@ -122,12 +123,12 @@ impl<'q> Params<'q> {
     /// when they restrict it.
     fn ranked<'a>(
         &'a self,
+        tier: Tier,
         limit: &'a i64,
-        offset: &'a i64,
+        after: &'a i64,
         among_candidates: bool,
     ) -> Vec<&'a (dyn ToSql + Sync)> {
-        let [all, names, exact] = &self.queries;
-        let mut params: Vec<&(dyn ToSql + Sync)> = vec![all, names, exact, limit, offset];
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&self.tiers[tier as usize], limit, after];
         if among_candidates {
             params.extend(self.candidates());
         }
@@ -153,10 +154,11 @@ impl<C: GenericClient> PeopleSearch for Search<'_, '_, C> {
     fn ranked(
         &mut self,
         among_candidates: bool,
+        tier: Tier,
         limit: i64,
-        offset: i64,
+        after: i64,
     ) -> Result<Vec<i64>, StoreError> {
-        let params = self.params.ranked(&limit, &offset, among_candidates);
+        let params = self.params.ranked(tier, &limit, &after, among_candidates);
         let sql = ranked_sql(among_candidates);
         query_all(&mut *self.client, &sql, &params, |r| Ok(r.try_get(0)?))
     }
@@ -197,7 +199,7 @@ impl SearchRepo for PostgresStore {
                 client: &mut *tx,
                 params,
             };
-            let ids = ranked_visible_ids(
+            let hits = ranked_visible_ids(
                 &mut search,
                 &query.scope.people,
                 hit_limit(query.limit),
@@ -208,8 +210,9 @@ impl SearchRepo for PostgresStore {
                 person_columns!(),
                 " FROM people p WHERE p.id = ANY($1::bigint[])"
             );
+            let ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
             let people = query_all(tx, sql, &[&ids], row::person)?;
-            Ok(in_order(&ids, people, |p| p.id.0))
+            Ok(in_ranking(&hits, people))
         })
     }
 
@@ -300,8 +303,18 @@ mod tests {
             .expect("url")
             .connect(NoTls)
             .expect("connected");
+        // Many people, one of whom matches: a rare word is taken from the
+        // GIN index rather than by walking the primary key.
+        client
+            .batch_execute(
+                "INSERT INTO people (first_name, last_name, language, created_at, updated_at) \
+                 SELECT 'Person', 'Nummer ' || n, 'de', 'x', 'x' FROM generate_series(1, 5000) n; \
+                 INSERT INTO people (first_name, last_name, language, created_at, updated_at) \
+                 VALUES ('Zürcher', 'Müller', 'de', 'x', 'x'); ANALYZE people",
+            )
+            .expect("people");
         let params = Params::new(&mut client, &terms(&q.text), &q).expect("params");
-        let people_params = params.ranked(&10, &0, false);
+        let people_params = params.ranked(Tier::NamePrefix, &10, &0, false);
         let people = plan(schema.url(), &ranked_sql(false), &people_params);
         assert!(
             people
@@ -311,7 +324,7 @@ mod tests {
         );
 
         let sql = GROUPS_SQL.replace("{columns}", group_columns!());
-        let [all, names, exact] = &params.queries;
+        let [all, names, exact] = &queries(&terms(&q.text));
         let groups = plan(schema.url(), &sql, &[all, names, exact, &10_i64]);
         assert!(
             groups

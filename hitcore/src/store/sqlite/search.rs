@@ -9,8 +9,8 @@ use crate::ability::PeopleScope;
 use crate::group::Group;
 use crate::person::Person;
 use crate::store::search::{
-    Fields, Match, NARROW_CAP, PeopleSearch, Term, area_rows, fts5_query, hit_limit, in_order,
-    ranked_visible_ids, split_area_groups, terms,
+    Fields, Match, NARROW_CAP, PeopleSearch, Term, Tier, area_rows, fts5_query, fts5_tiers,
+    hit_limit, in_ranking, ranked_visible_ids, split_area_groups, terms,
 };
 use crate::store::{SearchQuery, SearchRepo, StoreError};
 
@@ -35,11 +35,11 @@ fn queries(terms: &[Term], names: &[&str]) -> [String; 3] {
     ]
 }
 
-/// The ranked matches among all people, or among the candidates.
+/// The matches of one tier among all people, or among the candidates.
 fn ranked_sql(among_candidates: bool) -> String {
     if among_candidates {
         let restricted =
-            PEOPLE_SQL.replace("{restriction}", "AND p.id IN (SELECT id FROM candidates)");
+            PEOPLE_SQL.replace("{restriction}", "AND +rowid IN (SELECT id FROM candidates)");
         format!("{CANDIDATES_SQL}\n{restricted}")
     } else {
         PEOPLE_SQL.replace("{restriction}", "")
@@ -49,7 +49,8 @@ fn ranked_sql(among_candidates: bool) -> String {
 /// One people search on one connection, see [`PeopleSearch`].
 struct Search<'c> {
     conn: &'c Connection,
-    queries: [String; 3],
+    /// The FTS5 query of each tier.
+    tiers: [String; 3],
     scope: &'c PeopleScope,
     /// JSON arrays of the area groups where every role type counts, and
     /// where only the types of `visible_types` do.
@@ -82,7 +83,7 @@ impl<'c> Search<'c> {
         let (all_groups, visible_groups) = split_area_groups(groups);
         Ok(Search {
             conn,
-            queries: queries(terms, &PEOPLE_NAMES),
+            tiers: fts5_tiers(terms, &PEOPLE_NAMES),
             scope,
             all_groups: id_list(all_groups),
             visible_groups: id_list(visible_groups),
@@ -113,16 +114,16 @@ impl PeopleSearch for Search<'_> {
     fn ranked(
         &mut self,
         among_candidates: bool,
+        tier: Tier,
         limit: i64,
-        offset: i64,
+        after: i64,
     ) -> Result<Vec<i64>, StoreError> {
-        let [all, names, exact] = &self.queries;
+        let query = &self.tiers[tier as usize];
         let mut stmt = self.conn.prepare_cached(&ranked_sql(among_candidates))?;
         let ids = if among_candidates {
             stmt.query_map(
                 named_params! {
-                    ":all": all, ":names": names, ":exact": exact,
-                    ":limit": limit, ":offset": offset,
+                    ":tier": query, ":limit": limit, ":after": after,
                     ":self": self.scope.person_id.0,
                     ":contact_data": self.scope.includes_contact_data_visible,
                     ":all_groups": self.all_groups, ":visible_groups": self.visible_groups,
@@ -133,10 +134,7 @@ impl PeopleSearch for Search<'_> {
             .collect::<Result<_, _>>()?
         } else {
             stmt.query_map(
-                named_params! {
-                    ":all": all, ":names": names, ":exact": exact,
-                    ":limit": limit, ":offset": offset,
-                },
+                named_params! { ":tier": query, ":limit": limit, ":after": after },
                 |r| r.get(0),
             )?
             .collect::<Result<_, _>>()?
@@ -171,7 +169,8 @@ fn search_people(conn: &Connection, q: &SearchQuery) -> Result<Vec<Person>, Stor
         return Ok(Vec::new());
     }
     let mut search = Search::new(conn, &terms, q)?;
-    let ids = ranked_visible_ids(&mut search, &q.scope.people, hit_limit(q.limit), NARROW_CAP)?;
+    let hits = ranked_visible_ids(&mut search, &q.scope.people, hit_limit(q.limit), NARROW_CAP)?;
+    let ids = hits.iter().map(|h| h.id);
     let sql = concat!(
         "SELECT ",
         person_columns!(),
@@ -179,9 +178,9 @@ fn search_people(conn: &Connection, q: &SearchQuery) -> Result<Vec<Person>, Stor
     );
     let people = conn
         .prepare_cached(sql)?
-        .query_map([id_list(ids.iter().copied())], rows::person)?
+        .query_map([id_list(ids)], rows::person)?
         .collect::<Result<Vec<Person>, _>>()?;
-    Ok(in_order(&ids, people, |p| p.id.0))
+    Ok(in_ranking(&hits, people))
 }
 
 fn search_groups(conn: &Connection, q: &SearchQuery) -> Result<Vec<Group>, StoreError> {
@@ -255,22 +254,25 @@ mod tests {
 
     #[test]
     fn searches_start_from_the_fts_index_and_read_rows_by_key() {
-        for (sql, table) in [
-            (ranked_sql(false), "p"),
-            (ranked_sql(true), "p"),
-            (GROUPS_SQL.replace("{columns}", group_columns!()), "g"),
-        ] {
+        // The people of a tier come from the index alone, in its order.
+        for sql in [ranked_sql(false), ranked_sql(true)] {
             let lines = plan(&sql);
             assert!(
                 lines.iter().any(|l| l.contains("VIRTUAL TABLE INDEX")),
                 "{lines:#?}"
             );
-            let by_key = format!("SEARCH {table} USING INTEGER PRIMARY KEY");
-            assert!(lines.iter().any(|l| l.starts_with(&by_key)), "{lines:#?}");
-            // The groups of the areas are resolved by reading `groups`
-            // (a thousand rows at most); people and roles never are read.
+            assert!(!lines.iter().any(|l| l.contains("TEMP B-TREE")), "sorts: {lines:#?}");
             assert_no_scan(&lines, &["p", "r"]);
         }
+        let lines = plan(&GROUPS_SQL.replace("{columns}", group_columns!()));
+        assert!(
+            lines.iter().any(|l| l.contains("VIRTUAL TABLE INDEX")),
+            "{lines:#?}"
+        );
+        assert!(
+            lines.iter().any(|l| l.starts_with("SEARCH g USING INTEGER PRIMARY KEY")),
+            "{lines:#?}"
+        );
     }
 
     #[test]
