@@ -45,3 +45,11 @@ id_type!(
     /// The database id of an additional email or phone number.
     ContactId
 );
+id_type!(
+    /// The database id of a queued job.
+    JobId
+);
+id_type!(
+    /// The database id of a worker process (one row per process start).
+    WorkerId
+);

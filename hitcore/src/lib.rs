@@ -2,18 +2,23 @@
 
 pub mod ability;
 pub mod auth;
+pub mod export;
 pub mod group;
 pub mod id;
+pub mod jobs;
 pub mod org;
 pub mod permission;
 pub mod person;
+pub mod picture;
 pub mod role;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod scale;
 pub mod seed;
+#[cfg(feature = "storage")]
+pub mod storage;
 pub mod store;
 pub mod validate;
 
-pub use id::{ContactId, GroupId, PersonId, RoleId};
+pub use id::{ContactId, GroupId, JobId, PersonId, RoleId, WorkerId};
 pub use org::Organisation;
 pub use permission::Permission;

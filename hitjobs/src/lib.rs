@@ -1,1 +1,14 @@
 #![doc = include_str!("../README.md")]
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod embedded;
+pub mod jobs;
+pub mod registry;
+pub mod runtime;
+pub mod shutdown;
+
+pub use embedded::{EmbeddedWorker, spawn_embedded};
+pub use registry::{JobContext, Registry};
+pub use runtime::{InlineWorker, ShutdownReport, Worker, WorkerHandle, WorkerOptions};

@@ -4,14 +4,15 @@ use poem::middleware::Csrf;
 use poem::web::cookie::SameSite;
 use poem::{Endpoint, EndpointExt, Response, Route, get, post};
 
-use crate::routes::{groups, home, people, roles, search, users};
+use crate::routes::{groups, home, jobs, people, pictures, roles, search, users};
 use crate::state::AppState;
 use crate::{assets, context, middleware};
 
-/// The whole application: routes, then (inside out) the CSRF check, the
-/// request body limit, the request context with error pages, Poem's CSRF
-/// token machinery, `Vary: HX-Request`, the security headers, the access
-/// log and the shared state.
+/// The whole application: routes, then (inside out) the CSRF check and
+/// the request body limit (for all routes but the picture upload), the
+/// request context with error pages, Poem's CSRF token machinery,
+/// `Vary: HX-Request`, the security headers, the access log and the
+/// shared state.
 pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
     let pages = Route::new()
         .at("/", get(home::show))
@@ -22,7 +23,13 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/users/sign_out", post(users::sign_out))
         .at("/users/edit", get(users::edit).post(users::update))
         .at("/people/:id", get(home::person_link))
+        .at("/people/:id/picture", get(pictures::show))
         .at("/full", get(search::index))
+        .at("/job_observations", get(jobs::index))
+        .at("/job_observations/:id", get(jobs::show))
+        .at("/job_observations/:id/download", get(jobs::download))
+        .at("/job_observations/:id/retry", post(jobs::retry))
+        .at("/job_observations/:id/delete", post(jobs::destroy))
         .at("/groups", post(groups::create))
         .at("/groups/new", get(groups::new_form))
         .at(
@@ -46,6 +53,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
             get(people::index).post(people::create),
         )
         .at("/groups/:group_id/people/new", get(people::new_form))
+        .at("/groups/:group_id/people/export", post(people::export))
         .at(
             "/groups/:group_id/people/:id",
             get(people::show).post(people::update).patch(people::update),
@@ -67,6 +75,10 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
             "/groups/:group_id/people/:id/contacts/:contact_id/delete",
             post(people::remove_contact),
         )
+        .at(
+            "/groups/:group_id/people/:id/picture/delete",
+            post(pictures::destroy),
+        )
         .at("/groups/:group_id/roles", post(roles::create))
         .at("/groups/:group_id/roles/new", get(roles::new_form))
         .at(
@@ -78,7 +90,16 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/groups/:group_id/roles/:id/edit", get(roles::edit_form))
         .at("/groups/:group_id/roles/:id/delete", post(roles::destroy))
         .around(middleware::csrf_check)
-        .around(middleware::body_limit)
+        .around(middleware::body_limit);
+    // The picture upload is a multipart body of up to 10 MiB: it checks
+    // its size and its CSRF token itself (see `pictures::upload`), so it
+    // sits beside the routes above, outside their limit and check.
+    let pages = Route::new()
+        .at(
+            "/groups/:group_id/people/:id/picture",
+            post(pictures::upload),
+        )
+        .nest("/", pages)
         .around(context::middleware);
 
     let csrf = Csrf::new()

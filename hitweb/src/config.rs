@@ -8,6 +8,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use hitcore::storage::{S3Credentials, StorageError, StorageLocation};
 use tracing_subscriber::EnvFilter;
 
 /// A value that must not appear in logs; `Debug` and `Display` print a mask.
@@ -61,6 +62,21 @@ pub struct Config {
     /// `HIT_SECURE_COOKIES`: whether cookies carry `Secure` (set it behind
     /// HTTPS). Default `false`.
     pub secure_cookies: bool,
+    /// `STORAGE_URL`: where export files and person pictures are kept: a
+    /// folder (`file:///var/lib/hit/storage` or a plain path, created at
+    /// start) or an S3 bucket
+    /// (`s3://bucket/prefix?region=eu-central-1`, plus
+    /// `&endpoint=http://127.0.0.1:5000` for an S3-compatible server),
+    /// whose credentials come from `AWS_ACCESS_KEY_ID` and
+    /// `AWS_SECRET_ACCESS_KEY` (both unset: the AWS chain of profiles and
+    /// instance roles). Default: the folder `storage` next to the SQLite
+    /// file, `data/storage` for the default database.
+    pub storage: StorageLocation,
+    /// `HIT_EMBEDDED_WORKER`: whether this process also runs the jobs
+    /// (exports, clean-ups) on a worker of its own. Default: yes on SQLite,
+    /// so that one command runs everything in development; no on
+    /// PostgreSQL, where separate `hitjobs` processes do.
+    pub embedded_worker: bool,
 }
 
 /// A configuration value that cannot be used.
@@ -101,7 +117,19 @@ impl Config {
             variable: "BIND_ADDR",
             message: format!("expected an address such as 127.0.0.1:3000, got `{bind}`"),
         })?;
+        let storage = storage_var(
+            get("STORAGE_URL"),
+            get("AWS_ACCESS_KEY_ID"),
+            get("AWS_SECRET_ACCESS_KEY"),
+            &database_url,
+        )?;
+        let embedded_worker = match get("HIT_EMBEDDED_WORKER") {
+            None => !database_url.starts_with("postgres"),
+            value => bool_var("HIT_EMBEDDED_WORKER", value)?,
+        };
         Ok(Config {
+            storage,
+            embedded_worker,
             database_url,
             org_file: resolve_org_file(&org),
             bind_addr,
@@ -125,6 +153,8 @@ impl Config {
             demo_password: None,
             root_email: None,
             secure_cookies: false,
+            storage: StorageLocation::Memory,
+            embedded_worker: false,
         }
     }
 
@@ -146,6 +176,8 @@ impl Config {
             demo_password = ?self.demo_password,
             root_email_set = self.root_email.is_some(),
             secure_cookies = self.secure_cookies,
+            storage = %self.storage,
+            embedded_worker = self.embedded_worker,
             "Configuration loaded"
         );
     }
@@ -182,6 +214,39 @@ fn check_database_url(url: &str) -> Result<(), ConfigError> {
             ),
         })
     }
+}
+
+/// The storage of `STORAGE_URL` with the S3 credentials; unset, the folder
+/// `storage` next to the SQLite file of `database_url`.
+fn storage_var(
+    url: Option<String>,
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    database_url: &str,
+) -> Result<StorageLocation, ConfigError> {
+    let from_storage = |e: StorageError| match e {
+        StorageError::Config { variable, message } => ConfigError { variable, message },
+        other => ConfigError {
+            variable: "STORAGE_URL",
+            message: other.to_string(),
+        },
+    };
+    let Some(url) = url else {
+        return Ok(StorageLocation::default_for(sqlite_file(database_url)));
+    };
+    let credentials =
+        S3Credentials::from_values(access_key_id.as_deref(), secret_access_key.as_deref())
+            .map_err(from_storage)?;
+    StorageLocation::parse(&url, credentials).map_err(from_storage)
+}
+
+/// The file of a `sqlite://` or `sqlite:` URL, if it names one.
+fn sqlite_file(url: &str) -> Option<&Path> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = rest.split('?').next().unwrap_or(rest);
+    (!rest.is_empty() && !rest.contains(":memory:")).then(|| Path::new(rest))
 }
 
 /// A relative definition path is looked up in the current folder first,
@@ -300,6 +365,18 @@ mod tests {
         assert!(!c.secure_cookies);
         assert!(c.org_file.ends_with(DEFAULT_ORG));
         assert_eq!(c.sqlite_path(), Some(Path::new("data/hitobito.sqlite3")));
+        assert!(c.embedded_worker, "SQLite runs the jobs in the web process");
+    }
+
+    #[test]
+    fn postgres_leaves_the_jobs_to_worker_processes_unless_asked() {
+        let url = ("DATABASE_URL", "postgres://hit@127.0.0.1/hit");
+        assert!(!config(&[url]).expect("valid").embedded_worker);
+        let on = config(&[url, ("HIT_EMBEDDED_WORKER", "true")]).expect("valid");
+        assert!(on.embedded_worker);
+        let off = config(&[("HIT_EMBEDDED_WORKER", "0")]).expect("valid");
+        assert!(!off.embedded_worker);
+        assert!(config(&[("HIT_EMBEDDED_WORKER", "sometimes")]).is_err());
     }
 
     #[test]
@@ -359,6 +436,60 @@ mod tests {
             let c = config(&[("DATABASE_URL", url)]).expect("valid");
             assert_eq!(c.database_url, url);
             assert_eq!(c.sqlite_path(), None);
+        }
+    }
+
+    #[test]
+    fn storage_defaults_to_a_folder_next_to_the_database() {
+        let c = config(&[]).expect("defaults are valid");
+        assert_eq!(
+            c.storage,
+            StorageLocation::Folder(PathBuf::from("data/storage"))
+        );
+        let c = config(&[("DATABASE_URL", "sqlite:///srv/hit/db.sqlite3")]).expect("valid");
+        assert_eq!(
+            c.storage,
+            StorageLocation::Folder(PathBuf::from("/srv/hit/storage"))
+        );
+        let c = config(&[("STORAGE_URL", "file:///var/lib/hit/storage")]).expect("valid");
+        assert_eq!(
+            c.storage,
+            StorageLocation::Folder(PathBuf::from("/var/lib/hit/storage"))
+        );
+    }
+
+    #[test]
+    fn bad_storage_settings_name_their_variable() {
+        for (vars, variable) in [
+            (vec![("STORAGE_URL", "ftp://x")], "STORAGE_URL"),
+            (vec![("STORAGE_URL", "s3://bucket/x")], "STORAGE_URL"),
+            (
+                vec![
+                    ("STORAGE_URL", "s3://bucket/x?region=us-east-1"),
+                    ("AWS_ACCESS_KEY_ID", "id"),
+                ],
+                "AWS_SECRET_ACCESS_KEY",
+            ),
+        ] {
+            let err = config(&vars).expect_err("invalid");
+            assert_eq!(err.variable, variable, "{err}");
+        }
+    }
+
+    #[test]
+    fn s3_credentials_are_masked_in_debug_and_log_output() {
+        let c = config(&[
+            (
+                "STORAGE_URL",
+                "s3://bucket/x?region=us-east-1&endpoint=http://127.0.0.1:5000",
+            ),
+            ("AWS_ACCESS_KEY_ID", "AKIDNOTSHOWN"),
+            ("AWS_SECRET_ACCESS_KEY", "secret-not-shown"),
+        ])
+        .expect("valid");
+        for shown in [format!("{c:?}"), c.storage.to_string()] {
+            assert!(!shown.contains("AKIDNOTSHOWN"), "{shown}");
+            assert!(!shown.contains("secret-not-shown"), "{shown}");
         }
     }
 

@@ -59,9 +59,10 @@ async fn run() -> anyhow::Result<()> {
     };
 
     let bind = config.bind_addr;
-    let state = AppState::new(config, org, store).context("while loading the templates")?;
+    let state = AppState::new(config, org, store).context("while preparing the web server")?;
+    let worker = start_embedded_worker(&state).await?;
     tracing::info!(bind_addr = %bind, "Listening on http://{bind}");
-    Server::new_with_acceptor(acceptor)
+    let served = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(
             hitweb::app(state),
             async {
@@ -70,8 +71,37 @@ async fn run() -> anyhow::Result<()> {
             None,
         )
         .await
-        .context("while serving")?;
-    Ok(())
+        .context("while serving");
+    if let Some(worker) = worker {
+        tokio::task::spawn_blocking(move || worker.shutdown())
+            .await
+            .context("while stopping the embedded worker")??;
+    }
+    served
+}
+
+/// The worker inside this process (`HIT_EMBEDDED_WORKER`, on by default
+/// with SQLite), with every production job.
+async fn start_embedded_worker(
+    state: &AppState,
+) -> anyhow::Result<Option<hitjobs::EmbeddedWorker>> {
+    if !state.config.embedded_worker {
+        tracing::info!("No embedded worker: `hitjobs` processes run the jobs");
+        return Ok(None);
+    }
+    let services = hitjobs::jobs::Services::new(Arc::clone(&state.org), state.storage.clone())
+        .with_root_email(state.config.root_email.clone());
+    let store = Arc::clone(&state.store);
+    let options = hitjobs::WorkerOptions {
+        concurrency: 2,
+        ..hitjobs::WorkerOptions::default()
+    };
+    let worker =
+        tokio::task::spawn_blocking(move || hitjobs::spawn_embedded(store, services, options))
+            .await
+            .context("while starting the embedded worker")??;
+    tracing::info!(worker.id = %worker.id(), "Started the embedded worker");
+    Ok(Some(worker))
 }
 
 /// `hitweb migrate`: brings the schema of `DATABASE_URL` up to date (an

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use hitcore::Organisation;
+use hitcore::storage::{Storage, StorageError};
 use hitcore::store::{Store, StoreError};
 
 use crate::config::Config;
@@ -17,24 +18,47 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub org: Arc<Organisation>,
     pub store: Arc<dyn Store>,
+    /// Export files and person pictures (`STORAGE_URL`); blocking, like
+    /// the store.
+    pub storage: Storage,
     pub templates: Arc<Templates>,
 }
 
+/// Why the shared state could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("while loading the templates")]
+    Templates(#[source] minijinja::Error),
+    #[error("while opening the storage ({location})")]
+    Storage {
+        location: String,
+        #[source]
+        source: StorageError,
+    },
+}
+
 impl AppState {
-    /// Bundles the parts; the templates are loaded here.
+    /// Bundles the parts; the templates are loaded and the storage of
+    /// the configuration is opened here.
     ///
     /// # Errors
-    /// A template that does not parse.
+    /// A template that does not parse, a storage folder that cannot be
+    /// created.
     pub fn new(
         config: Config,
         org: Arc<Organisation>,
         store: Arc<dyn Store>,
-    ) -> Result<AppState, minijinja::Error> {
+    ) -> Result<AppState, StateError> {
+        let storage = Storage::open(&config.storage).map_err(|source| StateError::Storage {
+            location: config.storage.to_string(),
+            source,
+        })?;
         Ok(AppState {
             config: Arc::new(config),
             org,
             store,
-            templates: Arc::new(Templates::load()?),
+            storage,
+            templates: Arc::new(Templates::load().map_err(StateError::Templates)?),
         })
     }
 

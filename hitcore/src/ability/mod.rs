@@ -278,6 +278,10 @@ pub struct SetPassword(pub PersonId);
 
 mod engine;
 pub use engine::*;
+mod jobs;
+pub use jobs::*;
+mod people_lists;
+pub use people_lists::*;
 mod readables;
 pub use readables::*;
 

@@ -42,6 +42,21 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "search",
         sql: include_str!("../../../migrations/0003_search.sql"),
     },
+    Migration {
+        version: 4,
+        name: "jobs",
+        sql: include_str!("../../../migrations/0004_jobs.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "people_list_keys_idx",
+        sql: include_str!("../../../migrations/0005_people_list_keys_idx.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "person_picture",
+        sql: include_str!("../../../migrations/0006_person_picture.sql"),
+    },
 ];
 
 /// The version of `schema.sql`.

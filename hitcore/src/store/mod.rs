@@ -18,18 +18,23 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::ability::{
-    ArchiveGroup, CreateGroup, CreatePerson, CreateRole, DestroyGroup, DestroyRole, MoveGroup,
-    Permit, SearchScope, SetPassword, UpdateEmail, UpdateGroup, UpdatePerson, UpdateRole,
+    ArchiveGroup, CreateGroup, CreatePerson, CreateRole, DestroyGroup, DestroyRole, ManageJob,
+    MoveGroup, Permit, SearchScope, SetPassword, UpdateEmail, UpdateGroup, UpdatePerson,
+    UpdateRole,
 };
 use crate::group::{Group, GroupPatch, NewGroup};
-use crate::id::{ContactId, GroupId, PersonId, RoleId};
+use crate::id::{ContactId, GroupId, JobId, PersonId, RoleId, WorkerId};
+use crate::jobs::{Job, NewJob, Progress};
 use crate::person::{AdditionalEmail, ContactInput, Person, PersonPatch, PhoneNumber};
+use crate::picture::PictureRef;
 use crate::role::{NewRole, RemoveOutcome, Role, RolePatch};
 
 // `row` first: its column-list macros are used by the stores below.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[macro_use]
 mod row;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod jobs;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod search;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -261,6 +266,13 @@ pub trait PersonRepo {
     fn additional_emails(&self, id: PersonId) -> Result<Vec<AdditionalEmail>, StoreError>;
     /// The phone numbers of a person.
     fn phone_numbers(&self, id: PersonId) -> Result<Vec<PhoneNumber>, StoreError>;
+    /// The additional emails and phone numbers of many people, in two
+    /// queries however many people there are (exports read them a page at
+    /// a time); each list is ordered by person, then id.
+    fn contacts_of_people(
+        &self,
+        ids: &[PersonId],
+    ) -> Result<(Vec<AdditionalEmail>, Vec<PhoneNumber>), StoreError>;
     /// Adds a validated additional email.
     fn add_additional_email(
         &self,
@@ -281,6 +293,22 @@ pub trait PersonRepo {
     ) -> Result<(), StoreError>;
     /// The number of people stored.
     fn person_count(&self) -> Result<u64, StoreError>;
+    /// The picture of a person, if one was uploaded (see
+    /// [`crate::picture`]); none for an unknown person too.
+    fn person_picture(&self, id: PersonId) -> Result<Option<PictureRef>, StoreError>;
+    /// Records the permitted person's picture, or that they have none, and
+    /// returns the picture it replaces, whose files the caller then
+    /// deletes from the storage. Read and change are one transaction, so
+    /// of two uploads at once each learns the picture it replaced.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for a person that does not exist.
+    fn set_person_picture(
+        &self,
+        permit: &Permit<UpdatePerson>,
+        picture: Option<&PictureRef>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PictureRef>, StoreError>;
 }
 
 /// Reading and changing roles. Each change also refreshes the person's
@@ -377,7 +405,10 @@ pub struct SearchQuery {
 ///
 /// Hits come best first: those whose name fields are the words, then
 /// those whose name fields start with them, then the rest; by name within
-/// each tier.
+/// each tier. When a tier has more matches than fit, those taken are the
+/// ones stored first (lowest ids): the indexes hand them out in that order
+/// without reading every match, which keeps a two-letter search quick at
+/// any size.
 pub trait SearchRepo {
     /// The people whose first name, last name, nickname, company name,
     /// email or town match, among those the query's scope lets the viewer
@@ -389,10 +420,157 @@ pub trait SearchRepo {
     fn search_groups(&self, query: &SearchQuery) -> Result<Vec<Group>, StoreError>;
 }
 
-/// Everything a process needs from the database.
-pub trait Store: GroupRepo + PersonRepo + RoleRepo + AuthRepo + SearchRepo + Send + Sync {}
+/// The job queue (see [`crate::jobs`]): what the web tier enqueues and
+/// the workers claim, run and settle, safe for any number of processes.
+///
+/// Every change a worker makes to a claimed job names the worker, and
+/// applies only while that worker still holds the job: a worker that was
+/// presumed dead and comes back cannot settle a job another worker took
+/// over.
+pub trait JobQueue {
+    /// Adds a job; returns its id. A job with a `singleton_key` is not
+    /// added (`None`) while another with the same key is pending or
+    /// running. A job due at `now` wakes the workers waiting in
+    /// [`JobQueue::wait_for_jobs`].
+    fn enqueue(&self, job: &NewJob, now: DateTime<Utc>) -> Result<Option<JobId>, StoreError>;
+    /// Adds many jobs in one transaction (no singletons among them);
+    /// returns their ids in the order of `jobs`.
+    ///
+    /// # Errors
+    /// [`StoreError::Rule`], with nothing added, when a job has a
+    /// `singleton_key`.
+    fn enqueue_many(&self, jobs: &[NewJob], now: DateTime<Utc>) -> Result<Vec<JobId>, StoreError>;
+    /// Records a worker process starting; its heartbeat starts at `now`.
+    fn register_worker(
+        &self,
+        host: &str,
+        pid: u32,
+        now: DateTime<Utc>,
+    ) -> Result<WorkerId, StoreError>;
+    /// A live worker's heartbeat.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown or stopped worker.
+    fn heartbeat(&self, worker: WorkerId, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Records a worker stopping; the jobs it still holds go back to the
+    /// queue (their attempt not counted) and their number is returned.
+    /// Stopping a stopped worker again changes nothing.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown worker.
+    fn stop_worker(&self, worker: WorkerId, now: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Locks up to `limit` due jobs of `queues` for `worker`, best first
+    /// (lowest priority, then earliest `run_at`, then lowest id), counting
+    /// an attempt on each. No job is ever held by two workers.
+    fn claim(
+        &self,
+        worker: WorkerId,
+        queues: &[String],
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Job>, StoreError>;
+    /// Marks jobs the worker holds as done; returns how many it still held.
+    /// `locked_at` keeps the start of the attempt.
+    fn succeed(
+        &self,
+        worker: WorkerId,
+        ids: &[JobId],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    /// Records a failed attempt of a job the worker holds: back to the
+    /// queue for `retry_at`, or kept as failed when that is `None`.
+    /// Returns whether the worker still held it.
+    fn fail(
+        &self,
+        worker: WorkerId,
+        id: JobId,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Puts jobs the worker holds back in the queue without counting the
+    /// attempt (a graceful stop); returns how many it still held.
+    fn release(&self, worker: WorkerId, ids: &[JobId]) -> Result<u64, StoreError>;
+    /// Saves a running job's progress.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the worker does not hold the job (any
+    /// longer): it was taken back, and its attempt should stop.
+    fn set_progress(
+        &self,
+        worker: WorkerId,
+        id: JobId,
+        progress: Progress,
+    ) -> Result<(), StoreError>;
+    /// Saves the storage key of the file a running job made.
+    ///
+    /// # Errors
+    /// As for [`JobQueue::set_progress`].
+    fn set_result_file(&self, worker: WorkerId, id: JobId, key: &str) -> Result<(), StoreError>;
+    /// Takes back the jobs held longer than their `max_run_secs` and those
+    /// of workers whose last heartbeat is older than `dead_after`: each
+    /// returns to the queue, or is kept as failed when it has used up its
+    /// attempts, with `last_error` saying why ("taken back: worker 7 did
+    /// not finish within 60 s", "taken back: worker 7 stopped beating").
+    /// Returns how many were taken back.
+    fn recover(
+        &self,
+        now: DateTime<Utc>,
+        dead_after: std::time::Duration,
+    ) -> Result<u64, StoreError>;
+    /// Blocks until a job may have become due (another process or thread
+    /// enqueued one) or `timeout` has passed; never longer. Returns at once
+    /// when a job came since the calling thread's previous wait returned,
+    /// so that one enqueued between a thread's empty claim and its wait is
+    /// not missed. A zero timeout only looks.
+    ///
+    /// How far the news reaches differs: PostgreSQL wakes the waiters of
+    /// every process; SQLite only those of the enqueuing process (others
+    /// find the job when their wait times out). Waking early is allowed:
+    /// the caller claims and finds out.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when PostgreSQL's listening connection
+    /// cannot be opened or was lost (the next wait opens it again).
+    fn wait_for_jobs(&self, timeout: std::time::Duration) -> Result<(), StoreError>;
+    /// The job with this id.
+    fn job(&self, id: JobId) -> Result<Option<Job>, StoreError>;
+    /// The newest `limit` jobs a person enqueued (by `created_at`, then
+    /// id).
+    fn jobs_of_person(&self, person: PersonId, limit: u32) -> Result<Vec<Job>, StoreError>;
+    /// The newest `limit` failed jobs of everyone (by `failed_at`, then
+    /// id).
+    fn failed_jobs(&self, limit: u32) -> Result<Vec<Job>, StoreError>;
+    /// The number of jobs that are pending or running.
+    fn open_job_count(&self) -> Result<u64, StoreError>;
+    /// Gives a failed job a fresh set of attempts, due at `now`;
+    /// `last_error` keeps why it failed.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the job is gone or has not failed;
+    /// [`StoreError::Conflict`] on `singleton_key` while another job with
+    /// its key is pending or running.
+    fn retry_job(&self, permit: &Permit<ManageJob>, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Deletes a failed job.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the job is gone or has not failed.
+    fn delete_job(&self, permit: &Permit<ManageJob>) -> Result<(), StoreError>;
+    /// Deletes the jobs that succeeded or failed before `cutoff` and
+    /// returns them, so that the caller can delete their files.
+    fn delete_settled_before(&self, cutoff: DateTime<Utc>) -> Result<Vec<Job>, StoreError>;
+}
 
-impl<T: GroupRepo + PersonRepo + RoleRepo + AuthRepo + SearchRepo + Send + Sync> Store for T {}
+/// Everything a process needs from the database.
+pub trait Store:
+    GroupRepo + PersonRepo + RoleRepo + AuthRepo + SearchRepo + JobQueue + Send + Sync
+{
+}
+
+impl<T> Store for T where
+    T: GroupRepo + PersonRepo + RoleRepo + AuthRepo + SearchRepo + JobQueue + Send + Sync
+{
+}
 
 /// The backend a database URL names.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

@@ -292,7 +292,9 @@ fn visible_in_batches<S: PeopleSearch>(
         let room = wanted.saturating_sub(found.len());
         found.extend(ranked.iter().filter(|id| visible.contains(id)).take(room));
         match ranked.last() {
-            Some(last) if found.len() < wanted && i64::try_from(ranked.len()).unwrap_or(0) == batch => {
+            Some(last)
+                if found.len() < wanted && i64::try_from(ranked.len()).unwrap_or(0) == batch =>
+            {
                 after = *last;
                 batch = (batch * 2).min(MAX_BATCH);
             }
@@ -304,8 +306,7 @@ fn visible_in_batches<S: PeopleSearch>(
 /// The people of `hits` by tier, and by name within each tier (last name,
 /// first name, nickname, case ignored, then id); each once.
 pub(crate) fn in_ranking(hits: &[Hit], people: Vec<Person>) -> Vec<Person> {
-    let tiers: std::collections::HashMap<i64, Tier> =
-        hits.iter().map(|h| (h.id, h.tier)).collect();
+    let tiers: std::collections::HashMap<i64, Tier> = hits.iter().map(|h| (h.id, h.tier)).collect();
     let key = |p: &Person| {
         let lower = |v: &Option<String>| v.as_deref().unwrap_or("").to_lowercase();
         (
@@ -479,8 +480,15 @@ mod tests {
             self.calls.push("count".into());
             Ok(self.candidates.min(cap))
         }
-        fn ranked(&mut self, among: bool, tier: Tier, limit: i64, after: i64) -> Result<Vec<i64>, ()> {
-            self.calls.push(format!("ranked {among} {tier:?} {limit} {after}"));
+        fn ranked(
+            &mut self,
+            among: bool,
+            tier: Tier,
+            limit: i64,
+            after: i64,
+        ) -> Result<Vec<i64>, ()> {
+            self.calls
+                .push(format!("ranked {among} {tier:?} {limit} {after}"));
             let sees = self.sees;
             Ok((1..=200)
                 .filter(|id| tier_of(*id) == tier && *id > after && (!among || sees(*id)))
@@ -621,10 +629,22 @@ mod tests {
             updated_at: chrono::DateTime::UNIX_EPOCH,
         };
         let hits = [
-            Hit { tier: Tier::NamePrefix, id: 1 },
-            Hit { tier: Tier::ExactName, id: 2 },
-            Hit { tier: Tier::NamePrefix, id: 3 },
-            Hit { tier: Tier::NamePrefix, id: 4 },
+            Hit {
+                tier: Tier::NamePrefix,
+                id: 1,
+            },
+            Hit {
+                tier: Tier::ExactName,
+                id: 2,
+            },
+            Hit {
+                tier: Tier::NamePrefix,
+                id: 3,
+            },
+            Hit {
+                tier: Tier::NamePrefix,
+                id: 4,
+            },
         ];
         let people = vec![
             person(1, "Anna", "Zürcher"),
@@ -639,7 +659,12 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["Ann Zwahlen", "Annika Abderhalden", "beat annen", "Anna Zürcher"]
+            [
+                "Ann Zwahlen",
+                "Annika Abderhalden",
+                "beat annen",
+                "Anna Zürcher"
+            ]
         );
     }
 

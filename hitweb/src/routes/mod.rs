@@ -4,7 +4,9 @@
 
 pub mod groups;
 pub mod home;
+pub mod jobs;
 pub mod people;
+pub mod pictures;
 pub mod roles;
 pub mod search;
 pub mod users;

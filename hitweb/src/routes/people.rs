@@ -4,22 +4,25 @@
 //! accounts.
 
 use chrono::Utc;
-use hitcore::ability::{self, GroupAction, ListVisibility, PersonAction, PersonSubject};
+use hitcore::ability::{self, ListRange, PersonAction, PersonSubject};
+use hitcore::export::ExportFormat;
 use hitcore::group::{Address, Group};
+use hitcore::jobs::NewJob;
 use hitcore::org::RoleKind;
 use hitcore::person::{
     AdditionalEmail, ContactInput, EMAIL_LABELS, PHONE_LABELS, Person, PersonPatch, PhoneNumber,
 };
+use hitcore::picture::{PictureError, PictureRef};
 use hitcore::role::{NewRole, Role};
-use hitcore::store::{
-    GroupScope, ListFilter, ListedPerson, Page as ListPage, PeopleQuery, StoreError,
-};
+use hitcore::store::{ListedPerson, Page as ListPage, PeopleQuery, StoreError};
 use hitcore::validate::Violations;
 use hitcore::{ContactId, GroupId, PersonId};
+use hitjobs::jobs::PeopleExport;
 use poem::web::{Data, Form, Path, Query};
 use poem::{Request, Response, handler};
 use serde::{Deserialize, Serialize};
 
+use super::pictures::PictureView;
 use super::roles::{RoleForm, role_form_for_person};
 use super::{Fields, check, parse_date, redirect, unprocessable, visible_group};
 use crate::context::{self, RequestCtx, Viewer};
@@ -64,6 +67,45 @@ struct PeopleTableView {
     rows: Vec<PersonRowView>,
     total: u64,
     pagination: PaginationView,
+    export: ExportView,
+}
+
+/// The export form under the list, carrying the list's current filters
+/// (it is part of the table fragment, so it follows every filter change).
+#[derive(Serialize)]
+struct ExportView {
+    url: String,
+    q: String,
+    kind: &'static str,
+    range: &'static str,
+    role_type: String,
+    formats: Vec<OptionView>,
+}
+
+impl ExportView {
+    fn new(ctx: &RequestCtx, g: &Group, p: &ListParams) -> ExportView {
+        let formats = [
+            (ExportFormat::Csv, "people.export_csv"),
+            (ExportFormat::CsvPlain, "people.export_csv_plain"),
+            (ExportFormat::Xlsx, "people.export_xlsx"),
+            (ExportFormat::Vcard, "people.export_vcard"),
+        ];
+        ExportView {
+            url: format!("/groups/{}/people/export", g.id),
+            q: p.text.clone().unwrap_or_default(),
+            kind: p.kind.as_str(),
+            range: p.range.as_str(),
+            role_type: p.role_type.clone().unwrap_or_default(),
+            formats: formats
+                .into_iter()
+                .map(|(f, key)| OptionView {
+                    value: f.as_str().to_owned(),
+                    label: ctx.t(key),
+                    is_selected: f == ExportFormat::Csv,
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -86,9 +128,10 @@ pub struct PaginationView {
 }
 
 /// The checked list parameters.
+#[derive(Clone)]
 struct ListParams {
     kind: RoleKind,
-    range: &'static str,
+    range: ListRange,
     role_type: Option<String>,
     text: Option<String>,
     page: u32,
@@ -106,13 +149,16 @@ pub async fn index(
 ) -> Result<Response, WebError> {
     let viewer = ctx.viewer()?;
     let g = visible_group(viewer, id)?;
-    let visibility = ability::people_list(&viewer.actor, g, &viewer.tree)
-        .ok_or(WebError::Forbidden(ability::Refusal::NoPermission))?;
+    // Asked before the parameters are read, so that a viewer who may not
+    // list the group learns nothing from a 400.
+    if ability::people_list(&viewer.actor, g, &viewer.tree).is_none() {
+        return Err(WebError::Forbidden(ability::Refusal::NoPermission));
+    }
     let params = list_params(&state, &q)?;
-    let query = people_query(&state, viewer, g, visibility, &params)?;
+    let query = people_query(viewer, &state, g, &params)?;
     let page = list_page(&state, query).await?;
 
-    let shows_group = params.range != "group";
+    let shows_group = params.range != ListRange::Group;
     let rows = page
         .items
         .iter()
@@ -139,11 +185,72 @@ pub async fn index(
             rows,
             total: page.total,
             pagination: pagination(&base, &q, page.page, page.pages()),
+            export: ExportView::new(ctx, g, &params),
         },
         can_add_person: g.is_active() && creatable_role_types(&state, viewer, g).next().is_some(),
         new_person_url: format!("/groups/{}/people/new", g.id),
     };
     ctx.render(&state, "people/index.html", "people/_table.html", &view)
+}
+
+/// The export form's fields: the list's filters, and the format.
+#[derive(Debug, Default, Deserialize)]
+pub struct ExportForm {
+    q: Option<String>,
+    role_type: Option<String>,
+    kind: Option<String>,
+    range: Option<String>,
+    format: Option<String>,
+}
+
+/// POST /groups/:id/people/export: starts an export of the list as it is
+/// filtered, as a job, and sends the requester to the job page, where the
+/// file appears once it is written. The permission is checked here, and
+/// again by the job when it runs.
+#[handler]
+pub async fn export(
+    ctx: &RequestCtx,
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<GroupId>,
+    Form(form): Form<ExportForm>,
+) -> Result<Response, WebError> {
+    let viewer = ctx.viewer()?;
+    let g = visible_group(viewer, id)?;
+    if ability::people_list(&viewer.actor, g, &viewer.tree).is_none() {
+        return Err(WebError::Forbidden(ability::Refusal::NoPermission));
+    }
+    let format = form
+        .format
+        .as_deref()
+        .map_or(Some(ExportFormat::Csv), ExportFormat::parse)
+        .ok_or(WebError::BadRequest)?;
+    let q = ListQuery {
+        q: form.q,
+        role_type: form.role_type,
+        kind: form.kind,
+        range: form.range,
+        page: None,
+    };
+    let params = list_params(&state, &q)?;
+    // Refused here when the viewer may not list this range.
+    people_query(viewer, &state, g, &params)?;
+    let payload = PeopleExport {
+        group_id: g.id,
+        range: params.range,
+        kind: params.kind,
+        role_type: params.role_type,
+        text: params.text,
+        format,
+        lang: ctx.lang.to_owned(),
+    };
+    let now = Utc::now();
+    let job = NewJob::of(&payload, now)
+        .map_err(WebError::internal)?
+        .by(viewer.person.id);
+    state.db(move |s| s.enqueue(&job, now)).await?;
+    context::set_flash(req.cookie(), &state, "notice", "jobs.export_started");
+    Ok(redirect(ctx, "/job_observations"))
 }
 
 /// One page of the list; a page past the end is answered with the last
@@ -187,10 +294,8 @@ fn list_params(state: &AppState, q: &ListQuery) -> Result<ListParams, WebError> 
         Some(_) => return Err(WebError::BadRequest),
     };
     let range = match q.range.as_deref().filter(|r| !r.is_empty()) {
-        None | Some("group") => "group",
-        Some("layer") => "layer",
-        Some("deep") => "deep",
-        Some(_) => return Err(WebError::BadRequest),
+        None => ListRange::Group,
+        Some(r) => ListRange::parse(r).ok_or(WebError::BadRequest)?,
     };
     let role_type = q.role_type.clone().filter(|r| !r.is_empty());
     let role_kind = match role_type.as_deref() {
@@ -210,76 +315,26 @@ fn list_params(state: &AppState, q: &ListQuery) -> Result<ListParams, WebError> 
     })
 }
 
-/// The store query for the list. Wider ranges need their own permission:
-/// `layer` the people of the layer group, `deep` `index_deep_full_people`.
-///
-/// Limitations: a deep list that reaches into lower layers shows only
-/// holders of roles visible from above, even in the own layer, because one
-/// [`ListFilter`] covers the whole query.
+/// The store query for the list, as [`ability::people_list_query`]
+/// decides it (the export job builds its query there too).
 fn people_query(
-    state: &AppState,
     viewer: &Viewer,
+    state: &AppState,
     g: &Group,
-    visibility: ListVisibility,
     p: &ListParams,
 ) -> Result<PeopleQuery, WebError> {
-    let (actor, tree) = (&viewer.actor, &*viewer.tree);
-    let (scope, visibility) = match p.range {
-        "layer" => {
-            let layer = tree.layer_of(g.id).unwrap_or(g);
-            check(ability::group(
-                actor,
-                GroupAction::IndexLocalPeople,
-                layer,
-                tree,
-            ))?;
-            let v = ability::people_list(actor, layer, tree)
-                .ok_or(WebError::Forbidden(ability::Refusal::NoPermission))?;
-            (GroupScope::Layer(g.id), v)
-        }
-        "deep" => {
-            check(ability::group(
-                actor,
-                GroupAction::IndexDeepFullPeople,
-                g,
-                tree,
-            ))?;
-            let has_sublayers = tree
-                .iter()
-                .any(|o| o.is_in_subtree_of(g.id) && o.layer_group_id != g.layer_group_id);
-            let v = match visibility {
-                ListVisibility::All if has_sublayers && !actor.is_root => {
-                    ListVisibility::VisibleFromAbove
-                }
-                v => v,
-            };
-            (GroupScope::Deep(g.id), v)
-        }
-        _ => (GroupScope::Group(g.id), visibility),
-    };
-    let filter = match visibility {
-        ListVisibility::All => ListFilter::All,
-        ListVisibility::VisibleFromAbove => {
-            ListFilter::RoleTypes(state.org.visible_from_above_keys())
-        }
-        ListVisibility::ContactDataOnly => ListFilter::ContactDataOnly,
-    };
-    let role_types = match &p.role_type {
-        Some(r) if state.org.role_type(r).is_some_and(|t| t.kind == p.kind) => vec![r.clone()],
-        // The role type is of another kind than the one asked for: nobody
-        // matches both.
-        Some(_) => Vec::new(),
-        None => state.org.role_keys_of_kinds(&[p.kind]),
-    };
-    Ok(PeopleQuery {
-        scope,
-        filter,
-        role_types: Some(role_types),
-        text: p.text.clone(),
+    let request = ability::ListRequest {
+        group: g,
+        range: p.range,
+        kind: p.kind,
+        role_type: p.role_type.as_deref(),
+        text: p.text.as_deref(),
         today: Utc::now().date_naive(),
         page: p.page,
         per_page: PER_PAGE,
-    })
+    };
+    ability::people_list_query(&viewer.actor, &viewer.tree, &state.org, &request)
+        .map_err(WebError::Forbidden)
 }
 
 fn filters_view(
@@ -290,7 +345,6 @@ fn filters_view(
     p: &ListParams,
     base: &str,
 ) -> FiltersView {
-    let (actor, tree) = (&viewer.actor, &*viewer.tree);
     let kinds = [
         (RoleKind::Member, "member"),
         (RoleKind::Passive, "passive"),
@@ -303,25 +357,20 @@ fn filters_view(
         is_selected: k == p.kind,
     })
     .collect();
-    let layer = tree.layer_of(g.id).unwrap_or(g);
-    let mut ranges = vec!["group"];
-    if ability::group(actor, GroupAction::IndexLocalPeople, layer, tree).is_allowed()
-        && ability::people_list(actor, layer, tree).is_some()
-    {
-        ranges.push("layer");
-    }
-    if ability::group(actor, GroupAction::IndexDeepFullPeople, g, tree).is_allowed() {
-        ranges.push("deep");
-    }
-    let ranges = ranges
+    // Offered are the ranges the list query allows.
+    let ranges = [ListRange::Group, ListRange::Layer, ListRange::Deep]
         .into_iter()
+        .filter(|&range| {
+            let p = ListParams { range, ..p.clone() };
+            people_query(viewer, state, g, &p).is_ok()
+        })
         .map(|r| OptionView {
-            value: r.to_owned(),
-            label: ctx.t(&format!("people.range_{r}")),
+            value: r.as_str().to_owned(),
+            label: ctx.t(&format!("people.range_{}", r.as_str())),
             is_selected: r == p.range,
         })
         .collect();
-    let role_types: Vec<&hitcore::org::RoleType> = if p.range == "group" {
+    let role_types: Vec<&hitcore::org::RoleType> = if p.range == ListRange::Group {
         state.org.role_types_of(&g.group_type).collect()
     } else {
         state.org.role_types().iter().collect()
@@ -387,9 +436,10 @@ pub struct PersonBundle {
     pub roles: Vec<Role>,
     pub emails: Vec<AdditionalEmail>,
     pub phones: Vec<PhoneNumber>,
+    pub picture: Option<PictureRef>,
 }
 
-/// Loads a person and everything the person pages show (four store calls).
+/// Loads a person and everything the person pages show (five store calls).
 ///
 /// # Errors
 /// 404 for an unknown id.
@@ -401,6 +451,7 @@ pub async fn load_person(state: &AppState, id: PersonId) -> Result<PersonBundle,
                 roles: s.roles_of_person(id)?,
                 emails: s.additional_emails(id)?,
                 phones: s.phone_numbers(id)?,
+                picture: s.person_picture(id)?,
                 person,
             })
         })
@@ -457,6 +508,7 @@ struct PersonShowView {
     can_edit: bool,
     edit_url: String,
     role_form: Option<RoleForm>,
+    picture: PictureView,
 }
 
 /// GET /groups/:group_id/people/:id: the person's page, with exactly the
@@ -522,15 +574,17 @@ pub async fn show(
         .filter_map(|r| RoleRowView::new(&state, viewer, ctx.lang, p, r, true))
         .collect();
     let role_form = role_form_for_person(&state, ctx, viewer, g, p, true);
+    let can_edit = ability::permit_update_person(&viewer.actor, &subject).is_ok();
     let view = PersonShowView {
         group: GroupLink::with_layer(&state.org, ctx.lang, g, &viewer.tree),
         person,
         shows_details,
         shows_all_roles,
         roles,
-        can_edit: ability::permit_update_person(&viewer.actor, &subject).is_ok(),
+        can_edit,
         edit_url: format!("{}/edit", base(g.id)),
         role_form: role_form.filter(|f| !f.role_types.is_empty()),
+        picture: PictureView::new(ctx, g.id, p, b.picture.as_ref(), can_edit, None),
     };
     ctx.render_template(&state, "people/show.html", &view)
 }
@@ -743,6 +797,8 @@ struct PersonForm {
 struct PersonFormView {
     form: PersonForm,
     contacts: Option<ContactsView>,
+    /// The picture form, on the edit page only.
+    picture: Option<PictureView>,
 }
 
 fn options(values: &[(String, String)], selected: &str) -> Vec<OptionView> {
@@ -860,6 +916,7 @@ pub fn new_form(
         PersonFormView {
             form,
             contacts: None,
+            picture: None,
         },
         false,
     )
@@ -899,6 +956,7 @@ pub async fn create(
             PersonFormView {
                 form,
                 contacts: None,
+                picture: None,
             },
             true,
         );
@@ -927,6 +985,7 @@ pub async fn create(
                 PersonFormView {
                     form,
                     contacts: None,
+                    picture: None,
                 },
                 true,
             );
@@ -952,6 +1011,7 @@ pub async fn create(
                 PersonFormView {
                     form,
                     contacts: None,
+                    picture: None,
                 },
                 true,
             )
@@ -1003,6 +1063,14 @@ fn edit_view(
     PersonFormView {
         form,
         contacts: Some(contacts_view(&base, b, FieldErrors::default())),
+        picture: Some(PictureView::new(
+            ctx,
+            g.id,
+            &b.person,
+            b.picture.as_ref(),
+            true,
+            None,
+        )),
     }
 }
 
@@ -1356,4 +1424,41 @@ fn contacts_response(
         contacts: contacts_view(&base, b, FieldErrors::default()),
     };
     ctx.render_template(state, "people/_contacts.html", &view)
+}
+
+/// The edit page again, its picture form showing why `refused` was not
+/// taken (status 422). The person is read anew, so the page shows the
+/// picture the person still has.
+///
+/// # Errors
+/// 404 for an unknown person; a template error.
+pub async fn picture_refused(
+    ctx: &RequestCtx,
+    state: &AppState,
+    g: &Group,
+    id: PersonId,
+    refused: &PictureError,
+) -> Result<Response, WebError> {
+    let viewer = ctx.viewer()?;
+    let b = load_person(state, id).await?;
+    let is_email_editable =
+        ability::permit_update_email(&viewer.actor, &subject(state, viewer, &b)).is_ok();
+    let mut view = edit_view(
+        state,
+        ctx,
+        g,
+        &b,
+        PersonFields::of(&b.person),
+        is_email_editable,
+    );
+    view.picture = Some(PictureView::new(
+        ctx,
+        g.id,
+        &b.person,
+        b.picture.as_ref(),
+        true,
+        Some(refused),
+    ));
+    let resp = ctx.render_template(state, "people/form.html", &view)?;
+    Ok(unprocessable(resp))
 }

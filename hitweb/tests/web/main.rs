@@ -7,6 +7,7 @@
 mod auth;
 mod csrf;
 mod escaping;
+mod exports;
 mod forms;
 mod groups;
 mod htmx;
@@ -15,6 +16,7 @@ mod lists;
 mod misc;
 mod outage;
 mod people;
+mod pictures;
 mod roles;
 mod search;
 mod security;

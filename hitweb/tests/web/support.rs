@@ -11,19 +11,21 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 use hitcore::ability::{
-    ArchiveGroup, CreateGroup, CreatePerson, CreateRole, DestroyGroup, DestroyRole, MoveGroup,
-    Permit, SetPassword, UpdateEmail, UpdateGroup, UpdatePerson, UpdateRole, system,
+    ArchiveGroup, CreateGroup, CreatePerson, CreateRole, DestroyGroup, DestroyRole, ManageJob,
+    MoveGroup, Permit, SetPassword, UpdateEmail, UpdateGroup, UpdatePerson, UpdateRole, system,
 };
 use hitcore::group::{Group, GroupPatch, NewGroup};
+use hitcore::jobs::{Job, NewJob, Progress};
 use hitcore::person::{AdditionalEmail, ContactInput, Person, PersonPatch, PhoneNumber};
+use hitcore::picture::PictureRef;
 use hitcore::role::{NewRole, RemoveOutcome, Role, RolePatch};
 use hitcore::seed::{self, SeedOptions};
 use hitcore::store::postgres::TestSchema;
 use hitcore::store::{
-    AuthRepo, GroupRepo, GroupScope, ListFilter, ListedPerson, Login, Page as ListPage,
+    AuthRepo, GroupRepo, GroupScope, JobQueue, ListFilter, ListedPerson, Login, Page as ListPage,
     PeopleQuery, PersonRepo, RoleRepo, SearchQuery, SearchRepo, Session, Store, StoreError,
 };
-use hitcore::{ContactId, GroupId, Organisation, PersonId, RoleId};
+use hitcore::{ContactId, GroupId, JobId, Organisation, PersonId, RoleId, WorkerId};
 use hitweb::{AppState, Config};
 use poem::endpoint::BoxEndpoint;
 use poem::http::{Method, StatusCode, header};
@@ -171,6 +173,12 @@ impl PersonRepo for CountingStore {
     fn phone_numbers(&self, id: PersonId) -> Result<Vec<PhoneNumber>, StoreError> {
         self.call(|s| s.phone_numbers(id))
     }
+    fn contacts_of_people(
+        &self,
+        ids: &[PersonId],
+    ) -> Result<(Vec<AdditionalEmail>, Vec<PhoneNumber>), StoreError> {
+        self.call(|s| s.contacts_of_people(ids))
+    }
     fn add_additional_email(
         &self,
         permit: &Permit<UpdatePerson>,
@@ -194,6 +202,17 @@ impl PersonRepo for CountingStore {
     }
     fn person_count(&self) -> Result<u64, StoreError> {
         self.call(|s| s.person_count())
+    }
+    fn person_picture(&self, id: PersonId) -> Result<Option<PictureRef>, StoreError> {
+        self.call(|s| s.person_picture(id))
+    }
+    fn set_person_picture(
+        &self,
+        permit: &Permit<UpdatePerson>,
+        picture: Option<&PictureRef>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PictureRef>, StoreError> {
+        self.call(|s| s.set_person_picture(permit, picture, now))
     }
 }
 
@@ -276,12 +295,110 @@ impl SearchRepo for CountingStore {
     }
 }
 
+impl JobQueue for CountingStore {
+    fn enqueue(&self, job: &NewJob, now: DateTime<Utc>) -> Result<Option<JobId>, StoreError> {
+        self.call(|s| s.enqueue(job, now))
+    }
+    fn enqueue_many(&self, jobs: &[NewJob], now: DateTime<Utc>) -> Result<Vec<JobId>, StoreError> {
+        self.call(|s| s.enqueue_many(jobs, now))
+    }
+    fn register_worker(
+        &self,
+        host: &str,
+        pid: u32,
+        now: DateTime<Utc>,
+    ) -> Result<WorkerId, StoreError> {
+        self.call(|s| s.register_worker(host, pid, now))
+    }
+    fn heartbeat(&self, worker: WorkerId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.call(|s| s.heartbeat(worker, now))
+    }
+    fn stop_worker(&self, worker: WorkerId, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.call(|s| s.stop_worker(worker, now))
+    }
+    fn claim(
+        &self,
+        worker: WorkerId,
+        queues: &[String],
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.call(|s| s.claim(worker, queues, limit, now))
+    }
+    fn succeed(
+        &self,
+        worker: WorkerId,
+        ids: &[JobId],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.call(|s| s.succeed(worker, ids, now))
+    }
+    fn fail(
+        &self,
+        worker: WorkerId,
+        id: JobId,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.call(|s| s.fail(worker, id, error, retry_at, now))
+    }
+    fn release(&self, worker: WorkerId, ids: &[JobId]) -> Result<u64, StoreError> {
+        self.call(|s| s.release(worker, ids))
+    }
+    fn set_progress(
+        &self,
+        worker: WorkerId,
+        id: JobId,
+        progress: Progress,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.set_progress(worker, id, progress))
+    }
+    fn set_result_file(&self, worker: WorkerId, id: JobId, key: &str) -> Result<(), StoreError> {
+        self.call(|s| s.set_result_file(worker, id, key))
+    }
+    fn recover(
+        &self,
+        now: DateTime<Utc>,
+        dead_after: std::time::Duration,
+    ) -> Result<u64, StoreError> {
+        self.call(|s| s.recover(now, dead_after))
+    }
+    fn wait_for_jobs(&self, timeout: std::time::Duration) -> Result<(), StoreError> {
+        self.call(|s| s.wait_for_jobs(timeout))
+    }
+    fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        self.call(|s| s.job(id))
+    }
+    fn jobs_of_person(&self, person: PersonId, limit: u32) -> Result<Vec<Job>, StoreError> {
+        self.call(|s| s.jobs_of_person(person, limit))
+    }
+    fn failed_jobs(&self, limit: u32) -> Result<Vec<Job>, StoreError> {
+        self.call(|s| s.failed_jobs(limit))
+    }
+    fn open_job_count(&self) -> Result<u64, StoreError> {
+        self.call(|s| s.open_job_count())
+    }
+    fn retry_job(&self, permit: &Permit<ManageJob>, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.call(|s| s.retry_job(permit, now))
+    }
+    fn delete_job(&self, permit: &Permit<ManageJob>) -> Result<(), StoreError> {
+        self.call(|s| s.delete_job(permit))
+    }
+    fn delete_settled_before(&self, cutoff: DateTime<Utc>) -> Result<Vec<Job>, StoreError> {
+        self.call(|s| s.delete_settled_before(cutoff))
+    }
+}
+
 /// The app over a seeded database file, and direct access to its store.
 pub struct TestApp {
     pub cli: TestClient<BoxEndpoint<'static, Response>>,
     pub store: Arc<CountingStore>,
     pub org: Arc<Organisation>,
     _dir: tempfile::TempDir,
+    /// The app's storage (memory), shared with the jobs [`TestApp::run_jobs`] runs.
+    pub storage: hitcore::storage::Storage,
+    root_email: Option<String>,
     /// The PostgreSQL schema of this app, dropped after everything else.
     _schema: Option<TestSchema>,
 }
@@ -339,11 +456,15 @@ impl TestAppBuilder {
             is_unavailable: AtomicBool::new(false),
         });
         let dyn_store: Arc<dyn Store> = store.clone();
+        let root_email = config.root_email.clone();
         let state = AppState::new(config, Arc::clone(&org), dyn_store).expect("templates");
+        let storage = state.storage.clone();
         TestApp {
             cli: TestClient::new(hitweb::app(state).boxed()),
             store,
             org,
+            storage,
+            root_email,
             _dir: dir,
             _schema: schema,
         }
@@ -364,6 +485,23 @@ impl TestApp {
 
     pub fn new() -> TestApp {
         TestApp::builder().build()
+    }
+
+    /// Runs the jobs that are due, as a worker process would, until none
+    /// is left; returns how many succeeded and failed.
+    pub fn run_jobs(&self) -> hitjobs::runtime::RunCount {
+        let services = hitjobs::jobs::Services::new(Arc::clone(&self.org), self.storage.clone())
+            .with_root_email(self.root_email.clone());
+        let registry = hitjobs::jobs::registry::<CountingStore>(&services);
+        let store = Arc::clone(&self.store);
+        off_the_executor(move || {
+            let worker = hitjobs::Worker::new(store, registry, hitjobs::WorkerOptions::default())
+                .inline()
+                .expect("an inline worker");
+            let count = worker.run_due().expect("jobs run");
+            worker.stop().expect("worker stopped");
+            count
+        })
     }
 
     /// A browser with no session yet.
@@ -547,7 +685,10 @@ fn password_of(email: &str) -> &'static str {
 pub struct Page {
     pub status: StatusCode,
     pub headers: poem::http::HeaderMap,
+    /// The body as text (invalid UTF-8 replaced).
     pub body: String,
+    /// The body as sent, for files.
+    pub raw: Vec<u8>,
 }
 
 impl Page {
@@ -599,6 +740,11 @@ pub enum Token {
 }
 
 impl<'a> Browser<'a> {
+    /// The CSRF token of the last page.
+    pub fn csrf_token(&self) -> &str {
+        &self.csrf
+    }
+
     pub async fn get(&mut self, path: &str) -> Page {
         self.send(Method::GET, path, false, None, Token::Missing)
             .await
@@ -673,7 +819,8 @@ impl<'a> Browser<'a> {
         for value in headers.get_all(header::SET_COOKIE) {
             self.store_cookie(value.to_str().unwrap_or(""));
         }
-        let body = resp.0.into_body().into_string().await.expect("body");
+        let raw = resp.0.into_body().into_vec().await.expect("body");
+        let body = String::from_utf8_lossy(&raw).into_owned();
         if let Some(t) = find_csrf(&body) {
             self.csrf = t;
         }
@@ -681,6 +828,7 @@ impl<'a> Browser<'a> {
             status,
             headers,
             body,
+            raw,
         }
     }
 

@@ -46,6 +46,7 @@ use crate::store::sql;
 mod auth;
 mod bulk;
 mod groups;
+mod jobs;
 mod migrate;
 mod people;
 mod roles;
@@ -78,6 +79,8 @@ type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 pub struct PostgresStore {
     pool: Arc<PoolGuard>,
     org: Arc<Organisation>,
+    /// The connection that waits for new jobs, outside the pool.
+    jobs: Arc<jobs::Listener>,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -167,6 +170,7 @@ impl PostgresStore {
         // round trips on top of most calls. A per-connection statement cache
         // (a connection manager wrapping the client) and a cheaper check
         // would remove them; measure with the benchmark of issue 3 first.
+        let jobs = Arc::new(jobs::Listener::new(config.clone()));
         let manager = PostgresConnectionManager::new(config, NoTls);
         // Checking each connection on checkout (r2d2's default, spelled
         // out because recovery depends on it) drops the ones a restarted
@@ -181,6 +185,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             pool: Arc::new(PoolGuard(Some(pool))),
             org,
+            jobs,
         })
     }
 

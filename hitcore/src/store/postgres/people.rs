@@ -10,6 +10,7 @@ use super::{PostgresStore, query_all, query_count, query_opt, roles, rule};
 use crate::ability::{CreatePerson, Permit, UpdateEmail, UpdatePerson};
 use crate::id::{ContactId, PersonId};
 use crate::person::{AdditionalEmail, ContactInput, Person, PersonPatch, PhoneNumber};
+use crate::picture::PictureRef;
 use crate::role::{NewRole, Role};
 use crate::store::sql::{counted_types, date_text, page_offset, text_patterns, timestamp_text};
 use crate::store::{
@@ -367,6 +368,31 @@ impl PersonRepo for PostgresStore {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(people.count = ids.len()))]
+    fn contacts_of_people(
+        &self,
+        ids: &[PersonId],
+    ) -> Result<(Vec<AdditionalEmail>, Vec<PhoneNumber>), StoreError> {
+        let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+        self.read(|c| {
+            let emails = query_all(
+                c,
+                "SELECT id, person_id, email, label, public, mailings FROM additional_emails \
+                 WHERE person_id = ANY($1::bigint[]) ORDER BY person_id, id",
+                &[&ids],
+                row::additional_email,
+            )?;
+            let numbers = query_all(
+                c,
+                "SELECT id, person_id, number, label, public FROM phone_numbers \
+                 WHERE person_id = ANY($1::bigint[]) ORDER BY person_id, id",
+                &[&ids],
+                row::phone_number,
+            )?;
+            Ok((emails, numbers))
+        })
+    }
+
     #[tracing::instrument(skip_all, fields(person.id = %permit.target().0))]
     fn add_additional_email(
         &self,
@@ -452,4 +478,51 @@ impl PersonRepo for PostgresStore {
     fn person_count(&self) -> Result<u64, StoreError> {
         self.read(|c| query_count(c, "SELECT COUNT(*) FROM people", &[]))
     }
+
+    #[tracing::instrument(skip_all, fields(person.id = %id))]
+    fn person_picture(&self, id: PersonId) -> Result<Option<PictureRef>, StoreError> {
+        self.read(|c| Ok(find_picture(c, id, "")?.flatten()))
+    }
+
+    #[tracing::instrument(skip_all, fields(person.id = %permit.target().0))]
+    fn set_person_picture(
+        &self,
+        permit: &Permit<UpdatePerson>,
+        picture: Option<&PictureRef>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PictureRef>, StoreError> {
+        let id = permit.target().0;
+        self.write(|tx| {
+            // Locked, so that a second upload waits and then reads this one.
+            let old = find_picture(tx, id, " FOR UPDATE")?.ok_or(StoreError::NotFound)?;
+            tx.execute(
+                "UPDATE people SET picture_key = $1, picture_format = $2, updated_at = $3 \
+                 WHERE id = $4",
+                &[
+                    &picture.map(PictureRef::folder),
+                    &picture.map(|p| p.format().as_str()),
+                    &timestamp_text(now),
+                    &id.0,
+                ],
+            )?;
+            Ok(old)
+        })
+    }
+}
+
+/// The picture columns of a person (`lock` is appended to the query):
+/// `None` when there is no such person, `Some(None)` when they have no
+/// picture.
+fn find_picture(
+    c: &mut impl GenericClient,
+    id: PersonId,
+    lock: &str,
+) -> Result<Option<Option<PictureRef>>, StoreError> {
+    let sql = format!("SELECT picture_key, picture_format FROM people WHERE id = $1{lock}");
+    query_opt(c, &sql, &[&id.0], |row| {
+        let key: Option<String> = row.try_get(0)?;
+        let format: Option<String> = row.try_get(1)?;
+        PictureRef::from_columns(key.as_deref(), format.as_deref())
+            .map_err(|e| StoreError::Backend(Box::new(e)))
+    })
 }

@@ -25,6 +25,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::org::Organisation;
 use crate::store::StoreError;
+use crate::store::jobs::Wakeup;
 use crate::store::migration::{self, Mode};
 use crate::store::sql;
 // The group path forms, for the submodules.
@@ -33,6 +34,7 @@ use crate::store::sql::{path_text, path_upper};
 mod auth;
 mod bulk;
 mod groups;
+mod jobs;
 mod migrate;
 mod people;
 mod roles;
@@ -50,6 +52,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct SqliteStore {
     pool: r2d2::Pool<SqliteConnectionManager>,
     org: Arc<Organisation>,
+    /// Wakes this process's threads that wait for jobs (shared by clones).
+    wakeup: Arc<Wakeup>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -136,7 +140,11 @@ impl SqliteStore {
         pool: r2d2::Pool<SqliteConnectionManager>,
         org: Arc<Organisation>,
     ) -> Result<SqliteStore, StoreError> {
-        let store = SqliteStore { pool, org };
+        let store = SqliteStore {
+            pool,
+            org,
+            wakeup: Arc::new(Wakeup::new()),
+        };
         let mut conn = store.pool.get()?;
         migration::run(&mut migrate::SqliteTarget(&mut conn), Mode::Serve)?;
         drop(conn);

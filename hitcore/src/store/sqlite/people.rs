@@ -10,6 +10,7 @@ use super::{Day, SqliteStore, Ts, day, id_list, roles, rows, rule};
 use crate::ability::{CreatePerson, Permit, UpdateEmail, UpdatePerson};
 use crate::id::{ContactId, PersonId};
 use crate::person::{AdditionalEmail, ContactInput, Person, PersonPatch, PhoneNumber};
+use crate::picture::PictureRef;
 use crate::role::{NewRole, Role};
 use crate::store::sql::{counted_types, page_offset, text_patterns};
 use crate::store::{
@@ -365,6 +366,31 @@ impl PersonRepo for SqliteStore {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(people.count = ids.len()))]
+    fn contacts_of_people(
+        &self,
+        ids: &[PersonId],
+    ) -> Result<(Vec<AdditionalEmail>, Vec<PhoneNumber>), StoreError> {
+        let ids = id_list(ids.iter().map(|i| i.0));
+        self.read(|c| {
+            let emails = c
+                .prepare_cached(
+                    "SELECT id, person_id, email, label, public, mailings FROM additional_emails \
+                     WHERE person_id IN (SELECT value FROM json_each(?1)) ORDER BY person_id, id",
+                )?
+                .query_map([&ids], rows::additional_email)?
+                .collect::<Result<_, _>>()?;
+            let numbers = c
+                .prepare_cached(
+                    "SELECT id, person_id, number, label, public FROM phone_numbers \
+                     WHERE person_id IN (SELECT value FROM json_each(?1)) ORDER BY person_id, id",
+                )?
+                .query_map([&ids], rows::phone_number)?
+                .collect::<Result<_, _>>()?;
+            Ok((emails, numbers))
+        })
+    }
+
     #[tracing::instrument(skip_all, fields(person.id = %permit.target().0))]
     fn add_additional_email(
         &self,
@@ -452,6 +478,55 @@ impl PersonRepo for SqliteStore {
             Ok(u64::try_from(n).unwrap_or(0))
         })
     }
+
+    #[tracing::instrument(skip_all, fields(person.id = %id))]
+    fn person_picture(&self, id: PersonId) -> Result<Option<PictureRef>, StoreError> {
+        self.read(|c| Ok(find_picture(c, id)?.flatten()))
+    }
+
+    #[tracing::instrument(skip_all, fields(person.id = %permit.target().0))]
+    fn set_person_picture(
+        &self,
+        permit: &Permit<UpdatePerson>,
+        picture: Option<&PictureRef>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PictureRef>, StoreError> {
+        let id = permit.target().0;
+        self.write(|tx| {
+            let old = find_picture(tx, id)?.ok_or(StoreError::NotFound)?;
+            tx.prepare_cached(
+                "UPDATE people SET picture_key = ?1, picture_format = ?2, updated_at = ?3 \
+                 WHERE id = ?4",
+            )?
+            .execute(params![
+                picture.map(PictureRef::folder),
+                picture.map(|p| p.format().as_str()),
+                Ts(now),
+                id.0
+            ])?;
+            Ok(old)
+        })
+    }
+}
+
+/// The picture columns of a person: `None` when there is no such person,
+/// `Some(None)` when they have no picture.
+fn find_picture(conn: &Connection, id: PersonId) -> Result<Option<Option<PictureRef>>, StoreError> {
+    let columns = conn
+        .prepare_cached("SELECT picture_key, picture_format FROM people WHERE id = ?1")?
+        .query_row([id.0], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, Option<String>>(1)?,
+            ))
+        })
+        .optional()?;
+    columns
+        .map(|(key, format)| {
+            PictureRef::from_columns(key.as_deref(), format.as_deref())
+                .map_err(|e| StoreError::Backend(Box::new(e)))
+        })
+        .transpose()
 }
 
 #[cfg(test)]

@@ -261,7 +261,10 @@ mod tests {
                 lines.iter().any(|l| l.contains("VIRTUAL TABLE INDEX")),
                 "{lines:#?}"
             );
-            assert!(!lines.iter().any(|l| l.contains("TEMP B-TREE")), "sorts: {lines:#?}");
+            assert!(
+                !lines.iter().any(|l| l.contains("TEMP B-TREE")),
+                "sorts: {lines:#?}"
+            );
             assert_no_scan(&lines, &["p", "r"]);
         }
         let lines = plan(&GROUPS_SQL.replace("{columns}", group_columns!()));
@@ -270,7 +273,9 @@ mod tests {
             "{lines:#?}"
         );
         assert!(
-            lines.iter().any(|l| l.starts_with("SEARCH g USING INTEGER PRIMARY KEY")),
+            lines
+                .iter()
+                .any(|l| l.starts_with("SEARCH g USING INTEGER PRIMARY KEY")),
             "{lines:#?}"
         );
     }

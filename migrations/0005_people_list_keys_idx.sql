@@ -1,0 +1,14 @@
+-- Version 5: the name columns of people beside their ids, on PostgreSQL.
+--
+-- A people list sorts every person of its groups by name before it can
+-- cut out one page: for the largest club of a federation of 500,000 that
+-- is some 12,000 people, each read by primary key for three short
+-- columns. With those columns in the index itself, PostgreSQL answers
+-- from the index alone (an index-only scan, once vacuum has marked the
+-- pages visible) and leaves the wide rows alone: the benchmark's list
+-- query went from about 30 ms to 22 ms. SQLite keeps each row in its
+-- primary key's b-tree, so the row is the lookup; it gets nothing here.
+
+-- postgres-only begin
+--pg CREATE INDEX people_list_keys_idx ON people (id) INCLUDE (last_name, first_name, nickname);
+-- postgres-only end
