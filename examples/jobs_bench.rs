@@ -8,6 +8,11 @@
 //! cargo run --release -p hitjobs --example jobs_bench -- --jobs 20000
 //! ```
 //!
+//! With `--graphile` it also runs graphile-worker (`examples/graphile`,
+//! Node) on the same PostgreSQL server, after our PostgreSQL runs and with
+//! the same number of jobs, and prints a second table with both side by
+//! side. It runs `npm ci` there first when `node_modules` is missing.
+//!
 //! PostgreSQL comes from `--postgres` or `HIT_TEST_POSTGRES_URL`; the bench
 //! works in a schema of its own, with the server's own settings
 //! (`synchronous_commit` as configured), and drops it at the end. SQLite
@@ -15,6 +20,7 @@
 //! commit of one `enqueue_many` of all jobs, with the workers already
 //! waiting, to the moment no job is open any more.
 
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
@@ -26,6 +32,7 @@ use hitcore::jobs::NewJob;
 use hitcore::store::Store;
 use hitjobs::jobs::Noop;
 use hitjobs::{JobContext, Registry, Worker, WorkerOptions};
+use serde::Deserialize;
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -52,6 +59,10 @@ struct Args {
     /// the flushes of the enqueue and claim commits cost.
     #[arg(long)]
     no_commit_wait: bool,
+    /// Also run graphile-worker (Node, `examples/graphile`) on the same
+    /// PostgreSQL server and print both side by side.
+    #[arg(long)]
+    graphile: bool,
     /// Internal: run as a worker process on this database URL.
     #[arg(long, hide = true)]
     child: Option<String>,
@@ -65,7 +76,12 @@ fn main() -> anyhow::Result<()> {
     if let Some(url) = &args.child {
         return child(url, args.child_concurrency, args.batch);
     }
+    anyhow::ensure!(
+        !(args.graphile && args.latency_only),
+        "--graphile measures throughput too; leave out --latency-only"
+    );
     let mut rows = Vec::new();
+    let mut graphile = None;
     let postgres = args
         .postgres
         .clone()
@@ -75,7 +91,12 @@ fn main() -> anyhow::Result<()> {
         Some(base) => {
             let schema = BenchSchema::create(base, args.no_commit_wait)?;
             rows.extend(bench("PostgreSQL", &schema.url, &args)?);
+            drop(schema);
+            if args.graphile {
+                graphile = Some(graphile_bench(base, &args)?);
+            }
         }
+        None if args.graphile => anyhow::bail!("--graphile needs a PostgreSQL URL (--postgres)"),
         None => eprintln!("note: no PostgreSQL URL (--postgres or HIT_TEST_POSTGRES_URL)"),
     }
     if !args.no_sqlite {
@@ -84,6 +105,9 @@ fn main() -> anyhow::Result<()> {
         rows.extend(bench("SQLite", &url, &args)?);
     }
     print_table(&args, &rows);
+    if let Some(figures) = &graphile {
+        print_comparison(&args, &rows, figures);
+    }
     Ok(())
 }
 
@@ -93,6 +117,18 @@ struct Row {
     setup: String,
     jobs_per_sec: Option<f64>,
     latency: Option<(f64, f64)>,
+    /// Which line of the comparison with graphile-worker this is, if any.
+    compared: Option<Compared>,
+}
+
+/// The measurements that the comparison with graphile-worker shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Compared {
+    CallLatency,
+    CommitLatency,
+    Defaults,
+    Batched,
+    TwoProcesses,
 }
 
 fn bench(backend: &'static str, url: &str, args: &Args) -> anyhow::Result<Vec<Row>> {
@@ -102,9 +138,9 @@ fn bench(backend: &'static str, url: &str, args: &Args) -> anyhow::Result<Vec<Ro
     // The latency first, on a table that the throughput runs have not yet
     // filled with dead rows.
     let [call, commit] = latency(&store, args.samples)?;
-    for (setup, (p50, p95)) in [
-        ("enqueue call → start", call),
-        ("enqueue commit → start", commit),
+    for (setup, (p50, p95), compared) in [
+        ("enqueue call → start", call, Compared::CallLatency),
+        ("enqueue commit → start", commit, Compared::CommitLatency),
     ] {
         eprintln!("{backend}: {setup}: p50 {p50:.2} ms, p95 {p95:.2} ms");
         rows.push(Row {
@@ -112,6 +148,7 @@ fn bench(backend: &'static str, url: &str, args: &Args) -> anyhow::Result<Vec<Ro
             setup: format!("{setup}, 1 waiting worker"),
             jobs_per_sec: None,
             latency: Some((p50, p95)),
+            compared: Some(compared),
         });
     }
     if !args.latency_only {
@@ -120,41 +157,75 @@ fn bench(backend: &'static str, url: &str, args: &Args) -> anyhow::Result<Vec<Ro
     Ok(rows)
 }
 
-/// The throughput rows: threads in one process, then two processes.
+/// The throughput rows. The three that the comparison with graphile-worker
+/// shows come first and one after the other, as in its bench: the small
+/// batches leave the table with many dead rows, which slow the runs after
+/// them.
 fn throughput(
     backend: &'static str,
     url: &str,
     store: &Arc<dyn Store>,
     args: &Args,
 ) -> anyhow::Result<Vec<Row>> {
-    let mut rows = Vec::new();
-    for (concurrency, batch) in [
-        (1, 2),
-        (2, 4),
-        (4, 8),
-        (1, args.batch),
-        (2, args.batch),
-        (4, args.batch),
-    ] {
-        let rate = threads_rate(store, concurrency, batch, args.jobs)?;
-        eprintln!("{backend}: {concurrency} threads, batch {batch}: {rate:.0} jobs/s");
-        rows.push(Row {
-            backend,
-            setup: format!("1 process × {concurrency} threads, batch ≤ {batch}"),
-            jobs_per_sec: Some(rate),
-            latency: None,
-        });
-    }
-    let rate = processes_rate(store, url, 2, 4, args)?;
-    eprintln!("{backend}: 2 processes: {rate:.0} jobs/s");
-    rows.push(Row {
+    let defaults = WorkerOptions::default();
+    let setup = format!(
+        "1 process, defaults ({} threads, batch ≤ {})",
+        defaults.concurrency, defaults.batch
+    );
+    let rate = options_rate(store, defaults, args.jobs)?;
+    let mut rows = vec![rate_row(backend, setup, rate, Some(Compared::Defaults))];
+    rows.push(threads_row(
         backend,
-        setup: format!("2 processes × 4 threads, batch ≤ {}", args.batch),
-        jobs_per_sec: Some(rate),
-        latency: None,
-    });
+        store,
+        PROCESS_THREADS,
+        args.batch,
+        args,
+    )?);
+    let rate = processes_rate(store, url, 2, PROCESS_THREADS, args)?;
+    let setup = format!(
+        "2 processes × {PROCESS_THREADS} threads, batch ≤ {}",
+        args.batch
+    );
+    rows.push(rate_row(backend, setup, rate, Some(Compared::TwoProcesses)));
+    for (concurrency, batch) in [(1, 2), (2, 4), (4, 8), (1, args.batch), (2, args.batch)] {
+        rows.push(threads_row(backend, store, concurrency, batch, args)?);
+    }
     Ok(rows)
 }
+
+/// One process with `concurrency` runner threads holding up to `batch`.
+fn threads_row(
+    backend: &'static str,
+    store: &Arc<dyn Store>,
+    concurrency: u32,
+    batch: u32,
+    args: &Args,
+) -> anyhow::Result<Row> {
+    let rate = options_rate(store, options(concurrency, batch), args.jobs)?;
+    let setup = format!("1 process × {concurrency} threads, batch ≤ {batch}");
+    let is_compared = concurrency == PROCESS_THREADS && batch == args.batch;
+    Ok(rate_row(
+        backend,
+        setup,
+        rate,
+        is_compared.then_some(Compared::Batched),
+    ))
+}
+
+fn rate_row(backend: &'static str, setup: String, rate: f64, compared: Option<Compared>) -> Row {
+    eprintln!("{backend}: {setup}: {rate:.0} jobs/s");
+    Row {
+        backend,
+        setup,
+        jobs_per_sec: Some(rate),
+        latency: None,
+        compared,
+    }
+}
+
+/// Runner threads per process in the batched and the two-process runs: the
+/// binary's default, and graphile-worker's concurrency in the comparison.
+const PROCESS_THREADS: u32 = 4;
 
 fn noop_jobs(n: usize) -> anyhow::Result<Vec<NewJob>> {
     let now = chrono::Utc::now();
@@ -198,18 +269,8 @@ fn clear(store: &Arc<dyn Store>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn threads_rate(
-    store: &Arc<dyn Store>,
-    concurrency: u32,
-    batch: u32,
-    n: usize,
-) -> anyhow::Result<f64> {
-    let handle = Worker::new(
-        Arc::clone(store),
-        registry(|| {}),
-        options(concurrency, batch),
-    )
-    .start()?;
+fn options_rate(store: &Arc<dyn Store>, options: WorkerOptions, n: usize) -> anyhow::Result<f64> {
+    let handle = Worker::new(Arc::clone(store), registry(|| {}), options).start()?;
     let rate = run_all(store, n);
     handle.shutdown();
     rate
@@ -419,5 +480,154 @@ impl Drop for BenchSchema {
         if let Err(e) = dropped {
             eprintln!("could not drop the schema {}: {e}", self.name);
         }
+    }
+}
+
+// ---------------------------------------------------------------- graphile-worker
+
+/// What `examples/graphile/bench.mjs` prints: one JSON object.
+#[derive(Debug, Deserialize)]
+struct GraphileFigures {
+    graphile_worker: String,
+    concurrency: u32,
+    local_queue: u32,
+    jobs_per_sec: GraphileRates,
+    latency: GraphileLatency,
+}
+
+#[derive(Debug, Deserialize)]
+struct GraphileRates {
+    defaults_1_process: f64,
+    batched_1_process: f64,
+    batched_2_processes: f64,
+}
+
+#[derive(Debug, Deserialize)]
+struct GraphileLatency {
+    from_call: Percentiles,
+    from_commit: Percentiles,
+}
+
+#[derive(Debug, Deserialize)]
+struct Percentiles {
+    p50_ms: f64,
+    p95_ms: f64,
+}
+
+fn graphile_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/graphile")
+}
+
+/// Runs the graphile-worker bench on `base` (it makes and drops a schema
+/// of its own) with our job and sample counts, and reads its figures.
+fn graphile_bench(base: &str, args: &Args) -> anyhow::Result<GraphileFigures> {
+    let dir = graphile_dir();
+    if !dir.join("node_modules").is_dir() {
+        eprintln!("graphile-worker: npm ci in {}", dir.display());
+        let status = Command::new("npm")
+            .arg("ci")
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .status()
+            .context("while running npm ci (is Node installed?)")?;
+        anyhow::ensure!(status.success(), "npm ci failed in {}", dir.display());
+    }
+    let mut node = Command::new("node");
+    node.arg("bench.mjs")
+        .args(["--postgres", base])
+        .args(["--jobs", &args.jobs.to_string()])
+        .args(["--samples", &args.samples.to_string()])
+        .args(["--concurrency", &PROCESS_THREADS.to_string()])
+        .args(["--local-queue", &args.batch.to_string()])
+        .current_dir(&dir)
+        .stderr(Stdio::inherit());
+    if args.no_commit_wait {
+        // node-postgres reads the session options from here.
+        node.env("PGOPTIONS", "-c synchronous_commit=off");
+    }
+    let output = node.output().context("while running node bench.mjs")?;
+    anyhow::ensure!(
+        output.status.success(),
+        "the graphile-worker bench failed ({})",
+        output.status
+    );
+    serde_json::from_slice(&output.stdout).context("while reading the graphile-worker figures")
+}
+
+/// Ours and graphile-worker's figures side by side, one line per
+/// measurement.
+fn print_comparison(args: &Args, rows: &[Row], graphile: &GraphileFigures) {
+    let ours = |compared: Compared| {
+        rows.iter()
+            .find(|r| r.backend == "PostgreSQL" && r.compared == Some(compared))
+    };
+    let rate = |compared| {
+        ours(compared)
+            .and_then(|r| r.jobs_per_sec)
+            .map_or(String::new(), |r| format!("{r:.0} jobs/s"))
+    };
+    let latency = |compared, pick: fn((f64, f64)) -> f64| {
+        ours(compared)
+            .and_then(|r| r.latency)
+            .map_or(String::new(), |l| format!("{:.2} ms", pick(l)))
+    };
+    let (call, commit) = (&graphile.latency.from_call, &graphile.latency.from_commit);
+    let g = &graphile.jobs_per_sec;
+    let lines = [
+        (
+            "no-op jobs/s, 1 process, defaults".to_owned(),
+            rate(Compared::Defaults),
+            format!("{:.0} jobs/s", g.defaults_1_process),
+        ),
+        (
+            "no-op jobs/s, 1 process, batched".to_owned(),
+            rate(Compared::Batched),
+            format!("{:.0} jobs/s", g.batched_1_process),
+        ),
+        (
+            "no-op jobs/s, 2 processes, batched".to_owned(),
+            rate(Compared::TwoProcesses),
+            format!("{:.0} jobs/s", g.batched_2_processes),
+        ),
+        (
+            "enqueue call → start, p50".to_owned(),
+            latency(Compared::CallLatency, |l| l.0),
+            format!("{:.2} ms", call.p50_ms),
+        ),
+        (
+            "enqueue call → start, p95".to_owned(),
+            latency(Compared::CallLatency, |l| l.1),
+            format!("{:.2} ms", call.p95_ms),
+        ),
+        (
+            "enqueue commit → start, p50".to_owned(),
+            latency(Compared::CommitLatency, |l| l.0),
+            format!("{:.2} ms", commit.p50_ms),
+        ),
+        (
+            "enqueue commit → start, p95".to_owned(),
+            latency(Compared::CommitLatency, |l| l.1),
+            format!("{:.2} ms", commit.p95_ms),
+        ),
+    ];
+    println!();
+    println!(
+        "Side by side on the same PostgreSQL server, {} jobs per throughput run, {} single jobs \
+         for the latency. hitjobs: defaults = `WorkerOptions::default()`; batched = \
+         {PROCESS_THREADS} threads, batch ≤ {}. graphile-worker {}: concurrentJobs {} \
+         otherwise its defaults; batched adds localQueue.size {}, completeJobBatchDelay 0, \
+         failJobBatchDelay 0; latency with its defaults (concurrentJobs 1), ours with 1 thread.",
+        args.jobs,
+        args.samples,
+        args.batch,
+        graphile.graphile_worker,
+        graphile.concurrency,
+        graphile.local_queue,
+    );
+    println!();
+    println!("| | hitjobs (PostgreSQL) | graphile-worker |");
+    println!("| --- | ---: | ---: |");
+    for (name, ours, theirs) in lines {
+        println!("| {name} | {ours} | {theirs} |");
     }
 }

@@ -261,10 +261,10 @@ pub fn primary_group_after(
     today: NaiveDate,
 ) -> Option<GroupId> {
     let active: Vec<&Role> = roles.iter().filter(|r| r.is_active(today)).collect();
-    if let Some(c) = current {
-        if active.iter().any(|r| r.group_id == c) {
-            return Some(c);
-        }
+    if let Some(c) = current
+        && active.iter().any(|r| r.group_id == c)
+    {
+        return Some(c);
     }
     active
         .iter()

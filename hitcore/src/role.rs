@@ -135,10 +135,10 @@ fn check_dates(v: &mut Violations, start: Option<NaiveDate>, end: Option<NaiveDa
             v.add(field, "errors.year_range");
         }
     }
-    if let (Some(s), Some(e)) = (start, end) {
-        if e < s {
-            v.add("end_on", "errors.end_before_start");
-        }
+    if let (Some(s), Some(e)) = (start, end)
+        && e < s
+    {
+        v.add("end_on", "errors.end_before_start");
     }
 }
 

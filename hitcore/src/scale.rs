@@ -982,10 +982,11 @@ impl<'o> Layout<'o> {
             extras.pop();
         }
         let rest = left.saturating_sub(size(&extras));
-        if rest > 0 && rest < min {
-            if let Some(t) = nested.filter(|t| self.size_of(&t.key) == 1) {
-                extras.extend((0..rest).map(|_| extra(t, true)));
-            }
+        if rest > 0
+            && rest < min
+            && let Some(t) = nested.filter(|t| self.size_of(&t.key) == 1)
+        {
+            extras.extend((0..rest).map(|_| extra(t, true)));
         }
         extras
     }

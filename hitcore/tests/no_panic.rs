@@ -396,10 +396,10 @@ fn role_rules_never_panic_on_any_date() {
             start_on,
             end_on,
         };
-        if let Ok(valid) = no_panic(case, || role.clone().validated(&org, &group, today)) {
-            if let (Some(s), Some(e)) = (valid.start_on, valid.end_on) {
-                assert!(e >= s, "case {case}");
-            }
+        if let Ok(valid) = no_panic(case, || role.clone().validated(&org, &group, today))
+            && let (Some(s), Some(e)) = (valid.start_on, valid.end_on)
+        {
+            assert!(e >= s, "case {case}");
         }
         let patch = RolePatch {
             label: maybe(&mut rng, 8),

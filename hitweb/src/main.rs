@@ -63,13 +63,7 @@ async fn run() -> anyhow::Result<()> {
     let worker = start_embedded_worker(&state).await?;
     tracing::info!(bind_addr = %bind, "Listening on http://{bind}");
     let served = Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(
-            hitweb::app(state),
-            async {
-                let _ = tokio::signal::ctrl_c().await;
-            },
-            None,
-        )
+        .run_with_graceful_shutdown(hitweb::app(state), stop_signal(), None)
         .await
         .context("while serving");
     if let Some(worker) = worker {
@@ -78,6 +72,27 @@ async fn run() -> anyhow::Result<()> {
             .context("while stopping the embedded worker")??;
     }
     served
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what systemd and container
+/// runtimes send), so that both stop the server gracefully and the
+/// embedded worker puts its jobs back.
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "Cannot listen for SIGTERM; Ctrl-C still stops the server");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("Received SIGINT: stopping"),
+        () = terminate => tracing::info!("Received SIGTERM: stopping"),
+    }
 }
 
 /// The worker inside this process (`HIT_EMBEDDED_WORKER`, on by default
@@ -192,15 +207,15 @@ async fn bind(addr: SocketAddr) -> anyhow::Result<TcpAcceptor> {
 /// expired sessions.
 fn open_store(config: Config, org: &Arc<Organisation>) -> anyhow::Result<(Config, Arc<dyn Store>)> {
     let url = store::redacted_url(&config.database_url);
-    if let Some(dir) = config.sqlite_path().and_then(|p| p.parent()) {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).with_context(|| {
-                format!(
-                    "DATABASE_URL={url}: cannot create the folder {}",
-                    dir.display()
-                )
-            })?;
-        }
+    if let Some(dir) = config.sqlite_path().and_then(|p| p.parent())
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!(
+                "DATABASE_URL={url}: cannot create the folder {}",
+                dir.display()
+            )
+        })?;
     }
     if migrates_on_serve(&config) {
         let report = run_migrations(&config)?;

@@ -32,15 +32,15 @@ pub fn run(args: &SeedArgs, mut config: Config) -> anyhow::Result<()> {
     }
     let url = store::redacted_url(&config.database_url);
     let org = Arc::new(load_org(&config.org_file)?);
-    if let Some(dir) = config.sqlite_path().and_then(Path::parent) {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).with_context(|| {
-                format!(
-                    "DATABASE_URL={url}: cannot create the folder {}",
-                    dir.display()
-                )
-            })?;
-        }
+    if let Some(dir) = config.sqlite_path().and_then(Path::parent)
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!(
+                "DATABASE_URL={url}: cannot create the folder {}",
+                dir.display()
+            )
+        })?;
     }
     store::migrate(&config.database_url)
         .map_err(|e| anyhow!("DATABASE_URL={url}: {}", reason(&e)))?;

@@ -155,25 +155,46 @@ where
     }
 }
 
-/// A file name made of the group's name: letters, digits, `-` and `_`,
-/// the rest as `_`, at most 60 characters, never empty.
+/// A file name made of the group's name, in the characters storage keys
+/// allow: ASCII letters and digits and `-`, German umlauts and ß spelled
+/// out, accents dropped, every other run of characters one `_`; at most
+/// 60 characters, never empty.
 fn file_stem(name: &str) -> String {
-    let stem: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(60)
-        .collect();
-    let stem = stem.trim_matches('_').to_owned();
+    let mut stem = String::new();
+    for c in name.chars() {
+        let spelled: &str = match c {
+            'ä' => "ae",
+            'ö' => "oe",
+            'ü' => "ue",
+            'Ä' => "Ae",
+            'Ö' => "Oe",
+            'Ü' => "Ue",
+            'ß' => "ss",
+            'à' | 'á' | 'â' | 'å' => "a",
+            'è' | 'é' | 'ê' | 'ë' => "e",
+            'ì' | 'í' | 'î' | 'ï' => "i",
+            'ò' | 'ó' | 'ô' => "o",
+            'ù' | 'ú' | 'û' => "u",
+            'ç' => "c",
+            'ñ' => "n",
+            'À' | 'Á' | 'Â' => "A",
+            'È' | 'É' | 'Ê' => "E",
+            _ => "",
+        };
+        if !spelled.is_empty() {
+            stem.push_str(spelled);
+        } else if c.is_ascii_alphanumeric() || c == '-' {
+            stem.push(c);
+        } else if !stem.ends_with('_') {
+            stem.push('_');
+        }
+    }
+    let stem: String = stem.trim_matches('_').chars().take(60).collect();
+    let stem = stem.trim_end_matches('_');
     if stem.is_empty() {
         "people".to_owned()
     } else {
-        stem
+        stem.to_owned()
     }
 }
 
@@ -181,10 +202,23 @@ fn file_stem(name: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A regression: a name with an umlaut made a key that storage
+    /// refuses, so such a group's export always failed.
     #[test]
-    fn file_names_are_made_of_the_group_name() {
-        assert_eq!(file_stem("Club Zürich / Jugend"), "Club_Zürich___Jugend");
-        assert_eq!(file_stem("../../etc"), "etc");
-        assert_eq!(file_stem("///"), "people");
+    fn file_names_are_made_of_the_group_name_in_characters_storage_takes() {
+        for (name, stem) in [
+            ("Club Zürich / Jugend", "Club_Zuerich_Jugend"),
+            ("Genève Pâquis", "Geneve_Paquis"),
+            ("../../etc", "etc"),
+            ("///", "people"),
+            ("日本", "people"),
+            ("Straße-Nord", "Strasse-Nord"),
+        ] {
+            assert_eq!(file_stem(name), stem, "{name}");
+            let key = format!("exports/1/{stem}.csv");
+            assert!(StorageKey::new(key.clone()).is_ok(), "{key}");
+        }
+        let long = "x".repeat(200);
+        assert_eq!(file_stem(&long).len(), 60);
     }
 }

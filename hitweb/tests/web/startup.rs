@@ -525,3 +525,38 @@ fn unreachable_postgres_at_start_names_database_url_and_the_address() {
     assert!(!stderr.contains("s3cret"), "{stderr}");
     assert!(!stdout.contains("Listening on"), "{stdout}");
 }
+
+/// A regression: SIGTERM (what systemd and container runtimes send) killed
+/// the server outright, so the embedded worker never put its jobs back.
+#[test]
+fn sigterm_stops_the_server_and_its_worker_gracefully() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let org = org_file().display().to_string();
+    let url = sqlite_url(dir.path());
+    let mut server = Running::start(
+        dir.path(),
+        &[
+            ("BIND_ADDR", "127.0.0.1:0"),
+            ("DATABASE_URL", &url),
+            ("HIT_ORG", &org),
+        ],
+    );
+    server.wait_for("Started the embedded worker");
+    server.wait_for("Listening on");
+    let pid = server.child.id().to_string();
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    server.wait_for("Received SIGTERM");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", server.output());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}\n{}", server.output());
+}

@@ -469,12 +469,12 @@ fn ascii_lower(sql: &str) -> String {
 
 impl From<postgres::Error> for StoreError {
     fn from(e: postgres::Error) -> StoreError {
-        if let Some(db) = e.as_db_error() {
-            if *db.code() == SqlState::UNIQUE_VIOLATION {
-                return StoreError::Conflict {
-                    field: conflict_field(db.constraint(), db.detail()),
-                };
-            }
+        if let Some(db) = e.as_db_error()
+            && *db.code() == SqlState::UNIQUE_VIOLATION
+        {
+            return StoreError::Conflict {
+                field: conflict_field(db.constraint(), db.detail()),
+            };
         }
         if is_connection_lost(&e) {
             return StoreError::Unavailable(Box::new(e));
