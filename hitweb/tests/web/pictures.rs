@@ -433,6 +433,11 @@ async fn a_bad_file_shows_the_form_with_its_message() {
         assert!(body.contains(message), "{message}: {body}");
         assert!(body.contains("id=\"picture-error\""), "{message}");
         assert!(body.contains("<!doctype html>"), "the whole edit page");
+        // A regression: the message sat far below the top of the page,
+        // out of sight; it also comes first now.
+        let alert = body.find("role=\"alert\"").expect("an alert on top");
+        assert!(alert < body.find("<h1>").expect("the heading"), "{message}");
+        assert!(body[alert..].contains(message), "{message}");
         assert_eq!(app.store.person_picture(tina.id).expect("read"), None);
     }
 }
