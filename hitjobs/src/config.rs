@@ -10,7 +10,7 @@
 //! ([`crate::cli`]), since it differs between the processes of one
 //! deployment.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use hitcore::storage::{S3Credentials, StorageLocation};
 use tracing_subscriber::EnvFilter;
@@ -57,7 +57,7 @@ impl Config {
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         let org = get("HIT_ORG").unwrap_or_else(|| DEFAULT_ORG.to_owned());
         let storage = match get("STORAGE_URL") {
-            None => StorageLocation::default_for(sqlite_file(&database_url)),
+            None => StorageLocation::default_for(hitcore::store::sqlite_file(&database_url)),
             Some(url) => {
                 let credentials = S3Credentials::from_values(
                     get("AWS_ACCESS_KEY_ID").as_deref(),
@@ -69,7 +69,7 @@ impl Config {
         Ok(Config {
             storage,
             root_email: get("HIT_ROOT_EMAIL").map(|e| e.trim().to_owned()),
-            org_file: resolve_org_file(&org),
+            org_file: hitcore::org::resolve_definition_path(&org),
             database_url,
         })
     }
@@ -84,30 +84,6 @@ impl Config {
             "Configuration loaded"
         );
     }
-}
-
-/// The file of a `sqlite://` or `sqlite:` URL, if it names one.
-fn sqlite_file(url: &str) -> Option<&Path> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let rest = rest.split('?').next().unwrap_or(rest);
-    (!rest.is_empty() && !rest.contains(":memory:")).then(|| Path::new(rest))
-}
-
-/// As the web server does: a relative path is taken from the current
-/// folder when it exists there, else from the workspace this binary was
-/// built in, so `cargo run -p hitjobs` works from either.
-fn resolve_org_file(value: &str) -> PathBuf {
-    let path = PathBuf::from(value);
-    if path.is_absolute() {
-        return path;
-    }
-    if path.exists() {
-        return std::path::absolute(&path).unwrap_or(path);
-    }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(&path);
-    workspace.canonicalize().unwrap_or(path)
 }
 
 /// `RUST_LOG`, in `tracing_subscriber`'s filter syntax; default `info`. A

@@ -131,7 +131,7 @@ impl Config {
             storage,
             embedded_worker,
             database_url,
-            org_file: resolve_org_file(&org),
+            org_file: hitcore::org::resolve_definition_path(&org),
             bind_addr,
             admin_email: email_var("HIT_ADMIN_EMAIL", get("HIT_ADMIN_EMAIL"))?,
             admin_password: password_var("HIT_ADMIN_PASSWORD", get("HIT_ADMIN_PASSWORD"))?,
@@ -146,7 +146,7 @@ impl Config {
     pub fn for_tests() -> Config {
         Config {
             database_url: "sqlite::memory:".to_owned(),
-            org_file: resolve_org_file(DEFAULT_ORG),
+            org_file: hitcore::org::resolve_definition_path(DEFAULT_ORG),
             bind_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             admin_email: None,
             admin_password: None,
@@ -232,40 +232,14 @@ fn storage_var(
         },
     };
     let Some(url) = url else {
-        return Ok(StorageLocation::default_for(sqlite_file(database_url)));
+        return Ok(StorageLocation::default_for(hitcore::store::sqlite_file(
+            database_url,
+        )));
     };
     let credentials =
         S3Credentials::from_values(access_key_id.as_deref(), secret_access_key.as_deref())
             .map_err(from_storage)?;
     StorageLocation::parse(&url, credentials).map_err(from_storage)
-}
-
-/// The file of a `sqlite://` or `sqlite:` URL, if it names one.
-fn sqlite_file(url: &str) -> Option<&Path> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let rest = rest.split('?').next().unwrap_or(rest);
-    (!rest.is_empty() && !rest.contains(":memory:")).then(|| Path::new(rest))
-}
-
-/// A relative definition path is looked up in the current folder first,
-/// then in the workspace this binary was built from, so `cargo run -p
-/// hitweb` works from either. The result is absolute, so the start-up log
-/// shows which file was taken.
-fn resolve_org_file(value: &str) -> PathBuf {
-    let path = PathBuf::from(value);
-    if path.is_absolute() {
-        return path;
-    }
-    if path.exists() {
-        return std::path::absolute(&path).unwrap_or(path);
-    }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(&path);
-    match workspace.canonicalize() {
-        Ok(found) => found,
-        Err(_) => path,
-    }
 }
 
 /// `RUST_LOG`: which log lines to write, in `tracing_subscriber`'s filter

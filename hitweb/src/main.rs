@@ -61,9 +61,10 @@ async fn run() -> anyhow::Result<()> {
     let bind = config.bind_addr;
     let state = AppState::new(config, org, store).context("while preparing the web server")?;
     let worker = start_embedded_worker(&state).await?;
+    let stop = stop_signal()?;
     tracing::info!(bind_addr = %bind, "Listening on http://{bind}");
     let served = Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(hitweb::app(state), stop_signal(), None)
+        .run_with_graceful_shutdown(hitweb::app(state), stop, None)
         .await
         .context("while serving");
     if let Some(worker) = worker {
@@ -74,25 +75,22 @@ async fn run() -> anyhow::Result<()> {
     served
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what systemd and container
-/// runtimes send), so that both stop the server gracefully and the
-/// embedded worker puts its jobs back.
-async fn stop_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "Cannot listen for SIGTERM; Ctrl-C still stops the server");
-                std::future::pending::<()>().await;
-            }
+/// A future that resolves on SIGINT (Ctrl-C) or SIGTERM (what systemd
+/// and container runtimes send), so that both stop the server gracefully
+/// and the embedded worker puts its jobs back. The handlers are installed
+/// here, at once: a signal that arrives before the server first polls the
+/// future must not fall through to the default action, which kills the
+/// process.
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("while handling SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("while handling SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!("Received SIGINT: stopping"),
+            _ = terminate.recv() => tracing::info!("Received SIGTERM: stopping"),
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("Received SIGINT: stopping"),
-        () = terminate => tracing::info!("Received SIGTERM: stopping"),
-    }
+    })
 }
 
 /// The worker inside this process (`HIT_EMBEDDED_WORKER`, on by default

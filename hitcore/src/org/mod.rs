@@ -740,5 +740,24 @@ impl fmt::Display for RoleKind {
     }
 }
 
+/// Where the definition file `value` (`HIT_ORG`) is: a relative path is
+/// looked up in the current folder first, then in the workspace these
+/// crates were built from, so `cargo run` works from either. The result is
+/// absolute when the file was found, so a start-up log shows which file
+/// was taken.
+pub fn resolve_definition_path(value: &str) -> std::path::PathBuf {
+    let path = std::path::PathBuf::from(value);
+    if path.is_absolute() {
+        return path;
+    }
+    if path.exists() {
+        return std::path::absolute(&path).unwrap_or(path);
+    }
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(&path);
+    workspace.canonicalize().unwrap_or(path)
+}
+
 #[cfg(test)]
 mod tests;

@@ -561,6 +561,16 @@ pub trait JobQueue {
     fn delete_settled_before(&self, cutoff: DateTime<Utc>) -> Result<Vec<Job>, StoreError>;
 }
 
+/// The file of a `sqlite://` or `sqlite:` database URL, if it names one
+/// (not for PostgreSQL URLs or in-memory databases).
+pub fn sqlite_file(url: &str) -> Option<&std::path::Path> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = rest.split('?').next().unwrap_or(rest);
+    (!rest.is_empty() && !rest.contains(":memory:")).then(|| std::path::Path::new(rest))
+}
+
 /// Everything a process needs from the database.
 pub trait Store:
     GroupRepo + PersonRepo + RoleRepo + AuthRepo + SearchRepo + JobQueue + Send + Sync
