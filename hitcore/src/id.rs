@@ -53,3 +53,20 @@ id_type!(
     /// The database id of a worker process (one row per process start).
     WorkerId
 );
+id_type!(
+    /// The database id of a mailing list.
+    MailingListId
+);
+id_type!(
+    /// The database id of a subscription to a mailing list.
+    SubscriptionId
+);
+id_type!(
+    /// The database id of a message that arrived in the list mailbox.
+    InboundMailId
+);
+id_type!(
+    /// The database id of one list's copy of an inbound message (what is
+    /// delivered to that list's recipients).
+    ListMessageId
+);

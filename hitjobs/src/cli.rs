@@ -32,6 +32,14 @@ pub struct Cli {
     /// twice the concurrency at a time. Default 500.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch: Option<u32>,
+    /// Seconds without a heartbeat after which another worker is taken
+    /// for dead and its jobs are run again. Lower it only when every
+    /// worker beats (every 5 s) well within it.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(10..))]
+    pub dead_after_secs: u64,
+    /// Seconds between looks for jobs of dead workers and overdue jobs.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
+    pub recover_every_secs: u64,
 }
 
 impl Cli {
@@ -49,6 +57,8 @@ impl Cli {
             batch: self.batch.unwrap_or(defaults.batch),
             queues,
             grace: Duration::from_secs(self.grace_secs),
+            dead_after: Duration::from_secs(self.dead_after_secs),
+            recover_every: Duration::from_secs(self.recover_every_secs),
             ..defaults
         }
     }
@@ -98,5 +108,18 @@ mod tests {
     fn a_concurrency_of_zero_is_refused() {
         assert!(parse(&["--concurrency", "0"]).is_err());
         assert!(parse(&["--batch", "0"]).is_err());
+    }
+
+    #[test]
+    fn recovery_times_come_from_flags_and_a_too_short_death_is_refused() {
+        let options = parse(&["--dead-after-secs", "12", "--recover-every-secs", "2"])
+            .expect("valid flags")
+            .options();
+        assert_eq!(options.dead_after, Duration::from_secs(12));
+        assert_eq!(options.recover_every, Duration::from_secs(2));
+        let defaults = parse(&[]).expect("no flags").options();
+        assert_eq!(defaults.dead_after, Duration::from_secs(60));
+        // Under two heartbeats a live worker could be taken for dead.
+        assert!(parse(&["--dead-after-secs", "9"]).is_err());
     }
 }

@@ -9,11 +9,19 @@
 //! Everything about how the worker runs is a command-line flag
 //! ([`crate::cli`]), since it differs between the processes of one
 //! deployment.
+//!
+//! The mail settings ([`MailConfig`]) are read here for the web server too,
+//! whose embedded worker sends and fetches the same way.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use hitcore::storage::{S3Credentials, StorageLocation};
 use tracing_subscriber::EnvFilter;
+
+use crate::mail::{
+    FolderMailer, MailSettings, Mailer, SecretUrl, SendmailMailer, SmtpMailer, SmtpUrl,
+};
 
 /// The settings shared with the web server.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,6 +40,8 @@ pub struct Config {
     pub storage: StorageLocation,
     /// `HIT_ROOT_EMAIL`: the root user, who may do everything.
     pub root_email: Option<String>,
+    /// How mail goes out and where the list mailbox is.
+    pub mail: MailConfig,
 }
 
 const DEFAULT_DATABASE_URL: &str = "sqlite://data/hitobito.sqlite3";
@@ -66,8 +76,10 @@ impl Config {
                 StorageLocation::parse(&url, credentials)?
             }
         };
+        let mail = MailConfig::from_lookup(&lookup, &database_url)?;
         Ok(Config {
             storage,
+            mail,
             root_email: get("HIT_ROOT_EMAIL").map(|e| e.trim().to_owned()),
             org_file: hitcore::org::resolve_definition_path(&org),
             database_url,
@@ -83,6 +95,223 @@ impl Config {
             root_email_set = self.root_email.is_some(),
             "Configuration loaded"
         );
+        self.mail.log();
+    }
+}
+
+/// Where outgoing mail goes: the first of `SMTP_URL`, `SENDMAIL` and
+/// `MAIL_FOLDER` that is set, the folder by default.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MailTransport {
+    /// `SMTP_URL`: `smtp://[user:password@]host[:port]` (STARTTLS required,
+    /// except to this host, where plain is allowed; port 587, 25 on this
+    /// host) or `smtps://` (TLS, port 465).
+    Smtp(SmtpUrl),
+    /// `SENDMAIL`: the path of a sendmail binary.
+    Sendmail(PathBuf),
+    /// `MAIL_FOLDER`: one `.eml` file per message, for development.
+    /// Default: `mail/outbox` next to the SQLite database, or
+    /// `./mail/outbox`.
+    Folder(PathBuf),
+}
+
+/// The mail variables, shared by the worker and the web server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailConfig {
+    /// How mail goes out.
+    pub transport: MailTransport,
+    /// `MAIL_LIST_DOMAIN` (default `lists.localhost`), `MAIL_FROM`
+    /// (default `noreply@localhost`), `MAIL_BATCH_SIZE` (envelope
+    /// recipients per SMTP transaction, default 50) and
+    /// `MAIL_RETRIEVER_URL` (`imap://`, `imaps://`, `pop3://`, `pop3s://`
+    /// or `folder:///path`; unset: no mailbox is read); `HIT_BASE_URL`
+    /// (the site's address for links in mails, default
+    /// `http://127.0.0.1:3000`); `MAIL_SMTP_SESSIONS` (transactions at
+    /// once per list message, default 4) and `MAIL_RETRIEVE_SECS` (how
+    /// often the list mailbox is read, default 60).
+    pub settings: MailSettings,
+}
+
+/// A mail variable that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}={value}: {message}")]
+pub struct MailConfigError {
+    /// The variable, e.g. `SMTP_URL`.
+    pub variable: &'static str,
+    /// Its value, passwords masked.
+    pub value: String,
+    /// What was expected.
+    pub message: String,
+}
+
+impl MailConfig {
+    /// Reads the mail variables through `lookup`; blank values count as
+    /// unset. `database_url` places the default mail folder.
+    ///
+    /// # Errors
+    /// The first variable that cannot be used, named.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        database_url: &str,
+    ) -> Result<MailConfig, MailConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let fail = |variable: &'static str, value: &str, message: String| MailConfigError {
+            variable,
+            value: hitcore::store::redacted_url(value),
+            message,
+        };
+        let transport = if let Some(url) = get("SMTP_URL") {
+            MailTransport::Smtp(SmtpUrl::parse(&url).map_err(|m| fail("SMTP_URL", &url, m))?)
+        } else if let Some(path) = get("SENDMAIL") {
+            MailTransport::Sendmail(PathBuf::from(path))
+        } else {
+            MailTransport::Folder(
+                get("MAIL_FOLDER")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| default_mail_folder(database_url)),
+            )
+        };
+        let batch_size = match get("MAIL_BATCH_SIZE") {
+            None => MailSettings::default().batch_size,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=10_000).contains(n))
+                .ok_or_else(|| fail("MAIL_BATCH_SIZE", &v, "expected 1 to 10000".to_owned()))?,
+        };
+        let retriever_url = match get("MAIL_RETRIEVER_URL") {
+            None => None,
+            Some(url) => {
+                check_retriever_url(&url).map_err(|m| fail("MAIL_RETRIEVER_URL", &url, m))?;
+                Some(SecretUrl::new(url))
+            }
+        };
+        let defaults = MailSettings::default();
+        let list_domain = get("MAIL_LIST_DOMAIN")
+            .map(|d| d.to_ascii_lowercase())
+            .unwrap_or(defaults.list_domain);
+        if list_domain.contains(['@', ' ', '/']) || !list_domain.contains('.') {
+            return Err(fail(
+                "MAIL_LIST_DOMAIN",
+                &list_domain,
+                "expected a domain such as lists.example.org".to_owned(),
+            ));
+        }
+        let from = get("MAIL_FROM").unwrap_or(defaults.from);
+        if from.parse::<lettre::Address>().is_err() {
+            return Err(fail(
+                "MAIL_FROM",
+                &from,
+                "expected an address such as noreply@example.org".to_owned(),
+            ));
+        }
+        let base_url = get("HIT_BASE_URL")
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .unwrap_or(defaults.base_url);
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://"))
+            || base_url.contains(char::is_whitespace)
+        {
+            return Err(fail(
+                "HIT_BASE_URL",
+                &base_url,
+                "expected an address such as https://db.example.org".to_owned(),
+            ));
+        }
+        let number = |name: &'static str, range: std::ops::RangeInclusive<u64>, default: u64| {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| range.contains(n))
+                    .ok_or_else(|| {
+                        fail(
+                            name,
+                            &v,
+                            format!("expected {} to {}", range.start(), range.end()),
+                        )
+                    }),
+            }
+        };
+        let smtp_sessions = number("MAIL_SMTP_SESSIONS", 1..=64, defaults.smtp_sessions as u64)?;
+        let retrieve_secs = number(
+            "MAIL_RETRIEVE_SECS",
+            5..=3600,
+            defaults.retrieve_every.as_secs(),
+        )?;
+        Ok(MailConfig {
+            transport,
+            settings: MailSettings {
+                list_domain,
+                from,
+                batch_size,
+                retriever_url,
+                base_url,
+                smtp_sessions: usize::try_from(smtp_sessions).unwrap_or(1),
+                retrieve_every: std::time::Duration::from_secs(retrieve_secs),
+            },
+        })
+    }
+
+    /// The development folder of the folder transport, if that is the one
+    /// configured (the `/dev/mails` page shows it only then).
+    pub fn mail_folder(&self) -> Option<&Path> {
+        match &self.transport {
+            MailTransport::Folder(dir) => Some(dir),
+            _ => None,
+        }
+    }
+
+    /// The configured transport, ready to send; nothing connects yet.
+    pub fn mailer(&self) -> Arc<dyn Mailer> {
+        match &self.transport {
+            MailTransport::Smtp(url) => Arc::new(SmtpMailer::new(url.clone())),
+            MailTransport::Sendmail(path) => Arc::new(SendmailMailer::new(path.clone())),
+            MailTransport::Folder(dir) => Arc::new(FolderMailer::new(dir.clone())),
+        }
+    }
+
+    /// Logs the mail settings, passwords masked.
+    pub fn log(&self) {
+        let transport = match &self.transport {
+            MailTransport::Smtp(url) => url.to_string(),
+            MailTransport::Sendmail(path) => format!("sendmail {}", path.display()),
+            MailTransport::Folder(dir) => format!("folder {}", dir.display()),
+        };
+        tracing::info!(
+            mail.transport = %transport,
+            mail.list_domain = %self.settings.list_domain,
+            mail.batch_size = self.settings.batch_size,
+            mail.retriever = %self
+                .settings
+                .retriever_url
+                .as_ref()
+                .map_or_else(|| "none".to_owned(), ToString::to_string),
+            "Mail configuration loaded"
+        );
+    }
+}
+
+/// `mail/outbox` next to the SQLite file, else in the current folder.
+fn default_mail_folder(database_url: &str) -> PathBuf {
+    let base = hitcore::store::sqlite_file(database_url)
+        .and_then(Path::parent)
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    base.join("mail").join("outbox")
+}
+
+/// Whether [`crate::mail::open_mailbox`] could use the URL, without
+/// connecting.
+fn check_retriever_url(url: &str) -> Result<(), String> {
+    match url.strip_prefix("folder://") {
+        Some("") => Err("a folder URL needs a path, e.g. folder:///var/mail/lists".to_owned()),
+        Some(_) => Ok(()),
+        None => crate::mail::check_server_url(url),
     }
 }
 
@@ -129,5 +358,80 @@ mod tests {
         .expect("valid");
         assert_eq!(config.database_url, "postgres://hit@db/hit");
         assert!(config.org_file.ends_with(DEFAULT_ORG));
+    }
+
+    fn mail(vars: &[(&str, &str)]) -> Result<MailConfig, MailConfigError> {
+        let vars: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        MailConfig::from_lookup(|name| vars.get(name).cloned(), "sqlite://data/hit.sqlite3")
+    }
+
+    #[test]
+    fn mail_defaults_to_a_folder_next_to_the_database() {
+        let config = mail(&[]).expect("the defaults work");
+        assert_eq!(
+            config.transport,
+            MailTransport::Folder(PathBuf::from("data/mail/outbox"))
+        );
+        assert_eq!(config.settings, MailSettings::default());
+        let elsewhere = MailConfig::from_lookup(|_| None, "postgres://db/hit").expect("valid");
+        assert_eq!(elsewhere.mail_folder(), Some(Path::new("./mail/outbox")));
+    }
+
+    #[test]
+    fn smtp_wins_over_sendmail_and_sendmail_over_the_folder() {
+        let all = [
+            ("SMTP_URL", "smtp://127.0.0.1:2525"),
+            ("SENDMAIL", "/usr/sbin/sendmail"),
+            ("MAIL_FOLDER", "/tmp/m"),
+        ];
+        assert!(matches!(
+            mail(&all).expect("valid").transport,
+            MailTransport::Smtp(_)
+        ));
+        assert_eq!(
+            mail(&all[1..]).expect("valid").transport,
+            MailTransport::Sendmail(PathBuf::from("/usr/sbin/sendmail"))
+        );
+        assert_eq!(
+            mail(&all[2..]).expect("valid").mail_folder(),
+            Some(Path::new("/tmp/m"))
+        );
+    }
+
+    #[test]
+    fn bad_mail_values_name_the_variable_and_hide_passwords() {
+        for (var, value) in [
+            ("SMTP_URL", "imap://u:s3cret@h"),
+            ("MAIL_BATCH_SIZE", "0"),
+            ("MAIL_RETRIEVER_URL", "imap://u:s3cret@h:notaport"),
+            ("MAIL_RETRIEVER_URL", "folder://"),
+            ("MAIL_LIST_DOMAIN", "not a domain"),
+            ("MAIL_FROM", "nobody"),
+        ] {
+            let e = mail(&[(var, value)]).expect_err(value);
+            assert_eq!(e.variable, var);
+            assert!(!e.to_string().contains("s3cret"), "{e}");
+        }
+    }
+
+    #[test]
+    fn mail_settings_are_read() {
+        let config = mail(&[
+            ("MAIL_LIST_DOMAIN", "Lists.Example.Test"),
+            ("MAIL_FROM", "noreply@example.test"),
+            ("MAIL_BATCH_SIZE", "200"),
+            (
+                "MAIL_RETRIEVER_URL",
+                "imap://catchall%40lists.example.test:test@127.0.0.1:143",
+            ),
+        ])
+        .expect("valid");
+        assert_eq!(config.settings.list_domain, "lists.example.test");
+        assert_eq!(config.settings.from, "noreply@example.test");
+        assert_eq!(config.settings.batch_size, 200);
+        assert!(config.settings.retriever_url.is_some());
     }
 }

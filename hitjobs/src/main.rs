@@ -38,8 +38,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
     let storage = hitcore::storage::Storage::open(&config.storage)
         .with_context(|| format!("while opening the storage {}", config.storage))?;
-    let services =
-        Services::new(Arc::clone(&org), storage).with_root_email(config.root_email.clone());
+    let services = Services::new(Arc::clone(&org), storage)
+        .with_root_email(config.root_email.clone())
+        .with_mailer(config.mail.mailer())
+        .with_mail_settings(config.mail.settings.clone());
 
     // Store calls block (the PostgreSQL driver panics on an executor
     // thread), so opening and starting run on the blocking pool.

@@ -20,6 +20,14 @@ use hitcore::{JobId, WorkerId};
 
 use crate::clock::Clock;
 
+/// An error that another attempt cannot fix: a handler that returns it
+/// (anywhere in its error chain) has its job kept as failed at once,
+/// without the remaining attempts. For example, a mail server refusing a
+/// message for good (a 5xx reply).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct PermanentFailure(pub String);
+
 /// What a handler gets besides its payload: the store, the job as claimed,
 /// the clock, and ways to report progress and a result file.
 pub struct JobContext<'a, S: ?Sized> {

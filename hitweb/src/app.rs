@@ -4,7 +4,9 @@ use poem::middleware::Csrf;
 use poem::web::cookie::SameSite;
 use poem::{Endpoint, EndpointExt, Response, Route, get, post};
 
-use crate::routes::{groups, home, jobs, people, pictures, roles, search, users};
+use crate::routes::{
+    dev_mails, groups, home, jobs, mailing_lists, passwords, people, pictures, roles, search, users,
+};
 use crate::state::AppState;
 use crate::{assets, context, middleware};
 
@@ -21,10 +23,18 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
             get(users::sign_in_form).post(users::sign_in),
         )
         .at("/users/sign_out", post(users::sign_out))
+        .at("/users/password", post(passwords::create))
+        .at("/users/password/new", get(passwords::new_form))
+        .at(
+            "/users/password/edit",
+            get(passwords::edit_form).post(passwords::update),
+        )
         .at("/users/edit", get(users::edit).post(users::update))
         .at("/people/:id", get(home::person_link))
         .at("/people/:id/picture", get(pictures::show))
         .at("/full", get(search::index))
+        .at("/dev/mails", get(dev_mails::index))
+        .at("/dev/mails/:id", get(dev_mails::show))
         .at("/job_observations", get(jobs::index))
         .at("/job_observations/:id", get(jobs::show))
         .at("/job_observations/:id/download", get(jobs::download))
@@ -78,6 +88,43 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         .at(
             "/groups/:group_id/people/:id/picture/delete",
             post(pictures::destroy),
+        )
+        .at(
+            "/groups/:group_id/people/:id/send_login",
+            post(passwords::send_login),
+        )
+        .at(
+            "/groups/:group_id/mailing_lists",
+            get(mailing_lists::index).post(mailing_lists::create),
+        )
+        .at(
+            "/groups/:group_id/mailing_lists/new",
+            get(mailing_lists::new_form),
+        )
+        .at(
+            "/mailing_lists/:id",
+            get(mailing_lists::show)
+                .post(mailing_lists::update)
+                .patch(mailing_lists::update)
+                .delete(mailing_lists::destroy),
+        )
+        .at("/mailing_lists/:id/edit", get(mailing_lists::edit_form))
+        .at("/mailing_lists/:id/delete", post(mailing_lists::destroy))
+        .at(
+            "/mailing_lists/:id/subscriptions",
+            post(mailing_lists::add_subscription),
+        )
+        .at(
+            "/mailing_lists/:id/subscriptions/:subscription_id/delete",
+            post(mailing_lists::remove_subscription),
+        )
+        .at(
+            "/mailing_lists/:id/subscribe",
+            post(mailing_lists::subscribe),
+        )
+        .at(
+            "/mailing_lists/:id/unsubscribe",
+            post(mailing_lists::unsubscribe),
         )
         .at("/groups/:group_id/roles", post(roles::create))
         .at("/groups/:group_id/roles/new", get(roles::new_form))

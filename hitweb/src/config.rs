@@ -77,6 +77,11 @@ pub struct Config {
     /// so that one command runs everything in development; no on
     /// PostgreSQL, where separate `hitjobs` processes do.
     pub embedded_worker: bool,
+    /// The mail variables (`SMTP_URL`, `SENDMAIL`, `MAIL_FOLDER`,
+    /// `MAIL_RETRIEVER_URL`, `MAIL_LIST_DOMAIN`, `MAIL_FROM`,
+    /// `MAIL_BATCH_SIZE`), read by the worker's own type since the
+    /// embedded worker uses them.
+    pub mail: hitjobs::config::MailConfig,
 }
 
 /// A configuration value that cannot be used.
@@ -127,9 +132,17 @@ impl Config {
             None => !database_url.starts_with("postgres"),
             value => bool_var("HIT_EMBEDDED_WORKER", value)?,
         };
+        let mail =
+            hitjobs::config::MailConfig::from_lookup(&lookup, &database_url).map_err(|e| {
+                ConfigError {
+                    variable: e.variable,
+                    message: format!("`{}`: {}", e.value, e.message),
+                }
+            })?;
         Ok(Config {
             storage,
             embedded_worker,
+            mail,
             database_url,
             org_file: hitcore::org::resolve_definition_path(&org),
             bind_addr,
@@ -155,6 +168,8 @@ impl Config {
             secure_cookies: false,
             storage: StorageLocation::Memory,
             embedded_worker: false,
+            mail: hitjobs::config::MailConfig::from_lookup(|_| None, "sqlite::memory:")
+                .expect("the mail defaults are valid"),
         }
     }
 
@@ -180,6 +195,7 @@ impl Config {
             embedded_worker = self.embedded_worker,
             "Configuration loaded"
         );
+        self.mail.log();
     }
 }
 

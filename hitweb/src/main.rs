@@ -103,7 +103,9 @@ async fn start_embedded_worker(
         return Ok(None);
     }
     let services = hitjobs::jobs::Services::new(Arc::clone(&state.org), state.storage.clone())
-        .with_root_email(state.config.root_email.clone());
+        .with_root_email(state.config.root_email.clone())
+        .with_mailer(state.config.mail.mailer())
+        .with_mail_settings(state.config.mail.settings.clone());
     let store = Arc::clone(&state.store);
     let options = hitjobs::WorkerOptions {
         concurrency: 2,

@@ -276,10 +276,16 @@ pub struct DestroyRole(pub RoleId);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SetPassword(pub PersonId);
 
+mod dev_mails;
+pub use dev_mails::*;
 mod engine;
 pub use engine::*;
 mod jobs;
 pub use jobs::*;
+mod logins;
+pub use logins::*;
+mod mailing_lists;
+pub use mailing_lists::*;
 mod people_lists;
 pub use people_lists::*;
 mod readables;

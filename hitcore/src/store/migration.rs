@@ -57,6 +57,21 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "person_picture",
         sql: include_str!("../../../migrations/0006_person_picture.sql"),
     },
+    Migration {
+        version: 7,
+        name: "mailing_lists",
+        sql: include_str!("../../../migrations/0007_mailing_lists.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "list_mail",
+        sql: include_str!("../../../migrations/0008_list_mail.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "login_tokens",
+        sql: include_str!("../../../migrations/0009_login_tokens.sql"),
+    },
 ];
 
 /// The version of `schema.sql`.

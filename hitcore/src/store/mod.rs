@@ -571,14 +571,294 @@ pub fn sqlite_file(url: &str) -> Option<&std::path::Path> {
     (!rest.is_empty() && !rest.contains(":memory:")).then(|| std::path::Path::new(rest))
 }
 
+/// Mailing lists and their subscriptions (sections 6.1-6.3 of the domain
+/// description), and the recipients they resolve to.
+pub trait MailingListRepo {
+    /// The list with this id.
+    fn mailing_list(
+        &self,
+        id: crate::id::MailingListId,
+    ) -> Result<Option<crate::mailing_list::MailingList>, StoreError>;
+    /// The list with this mail name. Case-insensitive; only lists of groups
+    /// neither deleted nor archived.
+    fn mailing_list_by_mail_name(
+        &self,
+        mail_name: &str,
+    ) -> Result<Option<crate::mailing_list::MailingList>, StoreError>;
+    /// The lists of one group, by name.
+    fn mailing_lists_of_group(
+        &self,
+        group: GroupId,
+    ) -> Result<Vec<crate::mailing_list::MailingList>, StoreError>;
+    /// Creates a list from validated fields in the permitted group.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] on `mail_name` when another list has it
+    /// (in any case); [`StoreError::NotFound`] for an unknown group;
+    /// [`StoreError::Rule`] for an inactive group or a permit for another
+    /// group.
+    fn create_mailing_list(
+        &self,
+        permit: &Permit<crate::ability::CreateMailingList>,
+        list: &crate::mailing_list::NewMailingList,
+        now: DateTime<Utc>,
+    ) -> Result<crate::mailing_list::MailingList, StoreError>;
+    /// Replaces the permitted list's fields with validated ones.
+    ///
+    /// # Errors
+    /// As for [`MailingListRepo::create_mailing_list`]; `NotFound` for an
+    /// unknown list.
+    fn update_mailing_list(
+        &self,
+        permit: &Permit<crate::ability::UpdateMailingList>,
+        patch: &crate::mailing_list::MailingListPatch,
+        now: DateTime<Utc>,
+    ) -> Result<crate::mailing_list::MailingList, StoreError>;
+    /// Deletes the permitted list and its subscriptions.
+    fn delete_mailing_list(
+        &self,
+        permit: &Permit<crate::ability::DestroyMailingList>,
+    ) -> Result<(), StoreError>;
+    /// The list's subscriptions: people first (by id), then groups.
+    fn subscriptions(
+        &self,
+        list: crate::id::MailingListId,
+    ) -> Result<Vec<crate::mailing_list::Subscription>, StoreError>;
+    /// Adds a subscription to the permitted list.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] on `subscriber` when the same one exists;
+    /// [`StoreError::NotFound`] for an unknown list, person or group;
+    /// [`StoreError::Rule`] when a group subscription breaks
+    /// [`crate::mailing_list::check_group_subscription`].
+    fn add_subscription(
+        &self,
+        permit: &Permit<crate::ability::ManageSubscriptions>,
+        subscriber: &crate::mailing_list::Subscriber,
+    ) -> Result<crate::mailing_list::Subscription, StoreError>;
+    /// Removes one subscription of the permitted list.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the list has no such subscription.
+    fn remove_subscription(
+        &self,
+        permit: &Permit<crate::ability::ManageSubscriptions>,
+        id: crate::id::SubscriptionId,
+    ) -> Result<(), StoreError>;
+    /// Self-service per 6.3 (delete contradicting exclusion, then include
+    /// if not yet subscribed / delete inclusion, then exclude if still
+    /// subscribed), in one transaction.
+    fn subscribe(
+        &self,
+        permit: &Permit<crate::ability::SubscribeSelf>,
+        today: NaiveDate,
+    ) -> Result<(), StoreError>;
+    /// The other half of [`MailingListRepo::subscribe`].
+    fn unsubscribe(
+        &self,
+        permit: &Permit<crate::ability::SubscribeSelf>,
+        today: NaiveDate,
+    ) -> Result<(), StoreError>;
+    /// The addresses a list's mail goes to today (6.3: active roles only,
+    /// exclusions win, opt-in/opt-out, preferred labels with `main_email`,
+    /// fallback to main email + additional emails with mailings=true,
+    /// blanks dropped, each address once), ordered by email.
+    fn recipients(
+        &self,
+        list: crate::id::MailingListId,
+        today: NaiveDate,
+    ) -> Result<Vec<crate::mailing_list::Recipient>, StoreError>;
+    /// Number of distinct people who receive the list's mail today.
+    fn recipient_count(
+        &self,
+        list: crate::id::MailingListId,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError>;
+    /// Whether the list reaches `person` today (6.3's `people`), whether
+    /// or not they have an address to receive it at.
+    fn is_subscribed(
+        &self,
+        list: crate::id::MailingListId,
+        person: PersonId,
+        today: NaiveDate,
+    ) -> Result<bool, StoreError>;
+    /// Whether `email` (any case) is the main or an additional email of a
+    /// person who receives the list's mail today (the sender check).
+    ///
+    /// "Receives" means the list reaches the person
+    /// ([`MailingListRepo::is_subscribed`]), as hitobito's sender check
+    /// asks; `email` need not be one the mail is delivered to.
+    fn is_recipient_email(
+        &self,
+        list: crate::id::MailingListId,
+        email: &str,
+        today: NaiveDate,
+    ) -> Result<bool, StoreError>;
+}
+
+/// The list mail pipeline's records: every message fetched from the list
+/// mailbox, each list's copy of it, and the delivery state of every
+/// recipient, so that a crash at any step loses nothing and sends nothing
+/// twice.
+pub trait ListMailRepo {
+    /// Records a fetched message and the copies of it for lists, in one
+    /// transaction with one job per new copy (`job_for` makes it). A
+    /// message whose raw bytes are known already changes nothing; a copy
+    /// a list already has (same list and message key) is skipped.
+    fn record_inbound(
+        &self,
+        mail: &crate::list_mail::NewInboundMail<'_>,
+        copies: &[crate::list_mail::NewListMessage],
+        job_for: &(dyn Fn(crate::id::ListMessageId) -> NewJob + Sync),
+        now: DateTime<Utc>,
+    ) -> Result<crate::list_mail::Recorded, StoreError>;
+
+    /// One list's copy of a message.
+    fn list_message(
+        &self,
+        id: crate::id::ListMessageId,
+    ) -> Result<Option<crate::list_mail::ListMessage>, StoreError>;
+
+    /// The raw bytes of an inbound message, while they are kept (until
+    /// every list's copy is finished).
+    fn inbound_raw(&self, id: crate::id::InboundMailId) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Writes the addresses the list's mail goes to `today` as pending
+    /// deliveries, `batch_size` to an SMTP transaction, unless they are
+    /// written already. Returns the number of addresses.
+    fn plan_deliveries(
+        &self,
+        id: crate::id::ListMessageId,
+        today: NaiveDate,
+        batch_size: u32,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
+    /// Deliveries still marked as handed over from an earlier attempt
+    /// that ended without a reply (the worker died): marked uncertain,
+    /// never sent again. Returns how many.
+    fn settle_handed(&self, id: crate::id::ListMessageId) -> Result<u64, StoreError>;
+
+    /// The pending recipients of every batch numbered above `after` (all
+    /// when `None`), up to `limit` batches, in batch order.
+    fn pending_batches(
+        &self,
+        id: crate::id::ListMessageId,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<crate::list_mail::Batch>, StoreError>;
+
+    /// Marks a batch's pending recipients as handed over to the mail
+    /// server; committed before the message bytes go out.
+    fn mark_handed(&self, id: crate::id::ListMessageId, batch: u64) -> Result<(), StoreError>;
+
+    /// Records what the server said about a batch and updates the
+    /// message's counts.
+    fn record_batch(
+        &self,
+        id: crate::id::ListMessageId,
+        batch: u64,
+        outcome: &crate::list_mail::BatchOutcome,
+    ) -> Result<(), StoreError>;
+
+    /// Marks a copy finished (as `state`); once every copy of its inbound
+    /// message is finished, the raw bytes are cleared.
+    fn finish_list_message(
+        &self,
+        id: crate::id::ListMessageId,
+        state: crate::list_mail::ListMessageState,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// The copy whose forwarded message carried `token` (for bounces).
+    fn list_message_by_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<crate::list_mail::ListMessage>, StoreError>;
+
+    /// The newest copies of messages to `list`, newest first, with their
+    /// delivery counts.
+    fn list_messages(
+        &self,
+        list: crate::id::MailingListId,
+        limit: u32,
+    ) -> Result<Vec<crate::list_mail::ListMessageSummary>, StoreError>;
+}
+
+/// Single-use tokens mailed to people: login invitations and password
+/// resets (see [`crate::login_token`]). Tokens are found by their hash;
+/// the stores never see a token itself.
+pub trait TokenRepo {
+    /// Stores a new token.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] on `token_hash` for a hash that is stored
+    /// already; [`StoreError::NotFound`] for a person who does not exist.
+    fn create_login_token(
+        &self,
+        token: &crate::login_token::NewLoginToken,
+    ) -> Result<(), StoreError>;
+    /// The token of `purpose` with this hash if it is open at `now` (not
+    /// used, not expired), without using it up: for showing the form the
+    /// link leads to.
+    fn open_login_token(
+        &self,
+        token_hash: &str,
+        purpose: crate::login_token::TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<crate::login_token::LoginToken>, StoreError>;
+    /// Uses up the token of `purpose` with this hash if it is open at
+    /// `now`, and returns it (used at `now`); none for an unknown,
+    /// expired or used one. Check and change are one statement, so of two
+    /// calls at once only one gets the token. In the same transaction
+    /// every other open token of the person, of either purpose, is made
+    /// void: once a password was set through one link, older links would
+    /// only let a reader of the mailbox set it again.
+    fn consume_login_token(
+        &self,
+        token_hash: &str,
+        purpose: crate::login_token::TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<crate::login_token::LoginToken>, StoreError>;
+    /// When the newest token of `purpose` that is open at `now` was made
+    /// for the person; none when they have no open token of it (the
+    /// resend limit, [`crate::login_token::may_send_reset`]).
+    fn newest_open_login_token(
+        &self,
+        person: PersonId,
+        purpose: crate::login_token::TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError>;
+}
+
 /// Everything a process needs from the database.
 pub trait Store:
-    GroupRepo + PersonRepo + RoleRepo + AuthRepo + SearchRepo + JobQueue + Send + Sync
+    GroupRepo
+    + PersonRepo
+    + RoleRepo
+    + AuthRepo
+    + SearchRepo
+    + JobQueue
+    + MailingListRepo
+    + ListMailRepo
+    + TokenRepo
+    + Send
+    + Sync
 {
 }
 
 impl<T> Store for T where
-    T: GroupRepo + PersonRepo + RoleRepo + AuthRepo + SearchRepo + JobQueue + Send + Sync
+    T: GroupRepo
+        + PersonRepo
+        + RoleRepo
+        + AuthRepo
+        + SearchRepo
+        + JobQueue
+        + MailingListRepo
+        + ListMailRepo
+        + TokenRepo
+        + Send
+        + Sync
 {
 }
 

@@ -1,15 +1,46 @@
-//! `mail.retrieve`: reading the list mailbox. A placeholder that the mail
-//! issue fills; it is scheduled already so that the schedule, its single
-//! pending instance and its clean-up are in place.
+//! `mail.retrieve`: reads the list mailbox (`MAIL_RETRIEVER_URL`) and
+//! records every message with what becomes of it, one list's copy at a
+//! time, before the message leaves the mailbox.
+//!
+//! The order of the steps is what makes a crash harmless:
+//! 1. fetch a message;
+//! 2. record it (raw bytes, each list's copy, one `list_mail.deliver` job
+//!    per copy that needs sending) in one transaction;
+//! 3. delete it from the mailbox (or move it aside when unreadable).
+//!
+//! A crash before 2 leaves the message in the mailbox, untouched. A crash
+//! between 2 and 3 fetches it again next time; its raw bytes are known,
+//! so it is only deleted. What should happen to a message is decided by
+//! `hitcore::relay`; this job only asks the store what the decision
+//! needs and carries it out.
 
 use std::time::Duration;
 
-use hitcore::jobs::JobKind;
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use hitcore::ability::{Actor, ListSubject, may_update_list};
+use hitcore::group::GroupTree;
+use hitcore::jobs::{JobKind, NewJob};
+use hitcore::list_mail::{
+    InboundOutcome, ListMessageState, NewInboundMail, NewListMessage, Recorded,
+};
+use hitcore::mailing_list::MailingList;
+use hitcore::relay::{self, Inspection, RelaySettings, SenderStanding, Verdict};
+use hitcore::store::Store;
+use hitcore::{ListMessageId, Organisation};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 
+use super::list_mail::ListMailDeliver;
+use crate::crash;
+use crate::mail::{Mailbox, MessageRef, open_mailbox};
 use crate::registry::JobContext;
 
-/// Fetches new mail for the mailing lists (not yet: see the module doc).
+/// Messages handled per run at most; the next run (a minute later, or at
+/// once when this one found a full batch) takes the rest.
+const MAX_PER_RUN: usize = 200;
+
+/// Fetches new mail for the mailing lists.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailRetrieve {}
 
@@ -21,13 +52,255 @@ impl JobKind for MailRetrieve {
     const MAX_ATTEMPTS: u32 = 1;
 }
 
-// TODO: connect to the list mailbox (IMAP or POP3), fetch new messages and
-// hand each to a `mailing_list.deliver` job; the mail issue brings the
-// transports and the relay rules in hitcore.
-pub(super) fn retrieve<S: ?Sized>(
+/// What the retrieval needs besides the store.
+pub(super) struct RetrieveServices<'a> {
+    pub org: &'a Organisation,
+    pub relay: RelaySettings,
+    pub retriever_url: Option<&'a str>,
+    pub root_email: Option<&'a str>,
+}
+
+/// What became of one fetched message, for the run's summary line.
+#[derive(Debug, Default)]
+struct Tally {
+    fetched: u64,
+    accepted: u64,
+    known: u64,
+    unreadable: u64,
+    dropped: u64,
+    failed: u64,
+}
+
+pub(super) fn retrieve<S: Store + ?Sized>(
     _job: MailRetrieve,
     ctx: &JobContext<'_, S>,
+    services: &RetrieveServices<'_>,
 ) -> anyhow::Result<()> {
-    tracing::debug!(job.id = %ctx.job().id, "Mail retrieval is not built yet; nothing to fetch");
+    let Some(url) = services.retriever_url else {
+        tracing::debug!("No MAIL_RETRIEVER_URL; no list mail to fetch");
+        return Ok(());
+    };
+    let mut mailbox = open_mailbox(url).context("while opening the list mailbox")?;
+    let waiting = mailbox.list().context("while listing the list mailbox")?;
+    let mut tally = Tally::default();
+    for message in waiting.iter().take(MAX_PER_RUN) {
+        // One message that fails is left where it is and logged; it must
+        // not keep the ones after it from being relayed.
+        if let Err(e) = take_one(&mut *mailbox, message, ctx, services, &mut tally) {
+            tally.failed += 1;
+            tracing::warn!(
+                mail.mailbox_id = %message.id,
+                "Could not take message {} from the list mailbox, left there: {e:#}",
+                message.id
+            );
+        }
+    }
+    mailbox.close().context("while closing the list mailbox")?;
+    if tally.fetched > 0 || tally.failed > 0 {
+        tracing::info!(
+            mail.fetched = tally.fetched,
+            mail.accepted = tally.accepted,
+            mail.known = tally.known,
+            mail.unreadable = tally.unreadable,
+            mail.dropped = tally.dropped,
+            mail.failed = tally.failed,
+            "Fetched {} messages from the list mailbox",
+            tally.fetched
+        );
+    }
     Ok(())
+}
+
+/// Fetch, record, then delete one message (see the module doc).
+fn take_one<S: Store + ?Sized>(
+    mailbox: &mut dyn Mailbox,
+    message: &MessageRef,
+    ctx: &JobContext<'_, S>,
+    services: &RetrieveServices<'_>,
+    tally: &mut Tally,
+) -> anyhow::Result<()> {
+    let raw = mailbox.fetch(message)?;
+    tally.fetched += 1;
+    crash::point("retrieve.after_fetch");
+
+    let (mail, copies) = decide(&raw, ctx, services)?;
+    let now = ctx.now();
+    let job_for = |id: ListMessageId| deliver_job(id, now);
+    let recorded = ctx.store().record_inbound(&mail, &copies, &job_for, now)?;
+    crash::point("retrieve.after_record");
+
+    match (&recorded, mail.outcome) {
+        (Recorded::Known(_), _) => tally.known += 1,
+        (_, InboundOutcome::Unreadable) => tally.unreadable += 1,
+        (_, InboundOutcome::Accepted) => tally.accepted += 1,
+        _ => tally.dropped += 1,
+    }
+    if mail.outcome == InboundOutcome::Unreadable {
+        mailbox.move_aside(message)?;
+    } else {
+        mailbox.delete(message)?;
+    }
+    crash::point("retrieve.after_delete");
+    if let Recorded::New { inbound, copies } = &recorded {
+        tracing::info!(
+            mail.inbound_id = %inbound,
+            mail.outcome = mail.outcome.as_str(),
+            mail.copies = copies.len(),
+            "Recorded list mail {inbound}: {}",
+            mail.outcome.as_str()
+        );
+    }
+    Ok(())
+}
+
+/// The job that delivers one list's copy.
+fn deliver_job(id: ListMessageId, now: DateTime<Utc>) -> NewJob {
+    NewJob::of(
+        &ListMailDeliver {
+            list_message_id: id,
+        },
+        now,
+    )
+    .expect("a payload of one id always serialises")
+}
+
+/// The record of a message and each list's copy, as `hitcore::relay`
+/// decides them.
+fn decide<'r, S: Store + ?Sized>(
+    raw: &'r [u8],
+    ctx: &JobContext<'_, S>,
+    services: &RetrieveServices<'_>,
+) -> anyhow::Result<(NewInboundMail<'r>, Vec<NewListMessage>)> {
+    let raw_hash = hex(&Sha256::digest(raw));
+    let inspection = match relay::inspect(raw, &services.relay) {
+        Ok(i) => i,
+        Err(why) => {
+            let mail = NewInboundMail {
+                raw,
+                message_key: raw_hash.clone(),
+                raw_hash,
+                sender: None,
+                subject: String::new(),
+                outcome: InboundOutcome::Unreadable,
+                note: Some(why.to_string()),
+            };
+            return Ok((mail, Vec::new()));
+        }
+    };
+    let mut copies = Vec::new();
+    let mut unknown = Vec::new();
+    for name in &inspection.list_names {
+        let Some(list) = ctx.store().mailing_list_by_mail_name(name)? else {
+            unknown.push(name.as_str());
+            continue;
+        };
+        let standing = standing(ctx, services, &inspection, &list)?;
+        let verdict = relay::decide(&inspection, Some(&list), &standing);
+        if let Some(copy) = copy_for(&list, &verdict, &inspection) {
+            copies.push(copy);
+        }
+    }
+    let outcome = match (copies.is_empty(), inspection.automated.is_some()) {
+        (false, _) => InboundOutcome::Accepted,
+        (true, true) => InboundOutcome::Dropped,
+        (true, false) => InboundOutcome::UnknownList,
+    };
+    let note = (!unknown.is_empty()).then(|| format!("no list named {}", unknown.join(", ")));
+    let mail = NewInboundMail {
+        raw,
+        raw_hash,
+        message_key: inspection.message_key.clone(),
+        sender: inspection.sender.as_ref().map(|s| s.email.clone()),
+        subject: inspection.subject.clone(),
+        outcome,
+        note,
+    };
+    Ok((mail, copies))
+}
+
+/// A list's copy for a verdict; none when the list has nothing to do with
+/// the message.
+fn copy_for(
+    list: &MailingList,
+    verdict: &Verdict,
+    inspection: &Inspection,
+) -> Option<NewListMessage> {
+    let (state, is_reply_due) = match verdict {
+        Verdict::Forward => (ListMessageState::Delivering, false),
+        Verdict::UnknownList => return None,
+        Verdict::Loop | Verdict::AutoReply => (ListMessageState::AutoReplyDropped, false),
+        Verdict::ReturnBounce { .. } => (ListMessageState::BounceReturned, true),
+        Verdict::SenderRejected { notify } => (ListMessageState::SenderRejected, *notify),
+        // The sender is told why, unless a machine sent it.
+        Verdict::TooLarge => (
+            ListMessageState::SenderRejected,
+            inspection.automated.is_none() && inspection.sender.is_some(),
+        ),
+        // A verdict this build does not know yet: keep the message out of
+        // every list, recorded.
+        _ => return None,
+    };
+    Some(NewListMessage {
+        mailing_list_id: list.id,
+        state,
+        is_reply_due,
+    })
+}
+
+/// What the sender check needs to know about the sender and the list.
+fn standing<S: Store + ?Sized>(
+    ctx: &JobContext<'_, S>,
+    services: &RetrieveServices<'_>,
+    inspection: &Inspection,
+    list: &MailingList,
+) -> anyhow::Result<SenderStanding> {
+    let Some(sender) = &inspection.sender else {
+        return Ok(SenderStanding::default());
+    };
+    let store = ctx.store();
+    let today = ctx.now().date_naive();
+    let group = store.group(list.group_id)?;
+    let is_group_address = group
+        .as_ref()
+        .and_then(|g| g.email.as_deref())
+        .is_some_and(|e| e.eq_ignore_ascii_case(&sender.email));
+    Ok(SenderStanding {
+        is_recipient: store.is_recipient_email(list.id, &sender.email, today)?,
+        is_list_manager: is_list_manager(ctx, services, &sender.email, list)?,
+        is_group_address,
+    })
+}
+
+/// Whether a person whose main email is `email` may change the list (its
+/// managers may always post).
+fn is_list_manager<S: Store + ?Sized>(
+    ctx: &JobContext<'_, S>,
+    services: &RetrieveServices<'_>,
+    email: &str,
+    list: &MailingList,
+) -> anyhow::Result<bool> {
+    let store = ctx.store();
+    let Some(person) = store.person_by_email(email)? else {
+        return Ok(false);
+    };
+    let tree = GroupTree::new(store.all_groups()?);
+    let Some(group) = tree.get(list.group_id) else {
+        return Ok(false);
+    };
+    let is_root = services
+        .root_email
+        .is_some_and(|root| root.eq_ignore_ascii_case(email));
+    let roles = store.roles_of_person(person.id)?;
+    let today = ctx.now().date_naive();
+    let actor = Actor::new(person.id, is_root, &roles, &tree, services.org, today);
+    let subject = ListSubject {
+        list,
+        group,
+        is_actor_covered: false,
+    };
+    Ok(may_update_list(&actor, &subject).is_allowed())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

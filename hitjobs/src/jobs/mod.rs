@@ -8,8 +8,11 @@
 
 mod cleanup;
 mod export;
+mod list_mail;
 mod mail;
 mod noop;
+mod notice;
+mod notify;
 
 use std::sync::Arc;
 
@@ -19,12 +22,15 @@ use hitcore::jobs::Schedule;
 use hitcore::storage::Storage;
 use hitcore::store::Store;
 
+use crate::mail::{MailSettings, Mailer, MemoryMailer};
 use crate::registry::Registry;
 
 pub use cleanup::{JobsCleanup, KEEP_SETTLED_JOBS, NoResultFiles, ResultFiles, SessionCleanup};
 pub use export::PeopleExport;
+pub use list_mail::ListMailDeliver;
 pub use mail::MailRetrieve;
 pub use noop::Noop;
+pub use notify::{PasswordReset, PersonInvitation};
 
 /// What the jobs need from the process besides the store.
 #[derive(Clone)]
@@ -35,6 +41,11 @@ pub struct Services {
     pub storage: Storage,
     /// The root user's email (`HIT_ROOT_EMAIL`), who may do everything.
     pub root_email: Option<String>,
+    /// Where outgoing mail goes (`SMTP_URL`, `SENDMAIL`, `MAIL_FOLDER`).
+    pub mailer: Arc<dyn Mailer>,
+    /// The list domain, the sender of notifications, the batch size and
+    /// the list mailbox.
+    pub mail: MailSettings,
 }
 
 impl Services {
@@ -44,12 +55,33 @@ impl Services {
             org,
             storage,
             root_email: None,
+            mailer: Arc::new(MemoryMailer::new()),
+            mail: MailSettings::default(),
         }
+    }
+
+    /// The same, sending through `mailer` (an in-memory one by default).
+    pub fn with_mailer(self, mailer: Arc<dyn Mailer>) -> Services {
+        Services { mailer, ..self }
+    }
+
+    /// The same, with these mail settings (the defaults otherwise).
+    pub fn with_mail_settings(self, mail: MailSettings) -> Services {
+        Services { mail, ..self }
     }
 
     /// The same, with `HIT_ROOT_EMAIL`'s value.
     pub fn with_root_email(self, root_email: Option<String>) -> Services {
         Services { root_email, ..self }
+    }
+
+    /// What `hitcore::relay` needs from the mail settings.
+    pub fn relay_settings(&self) -> hitcore::relay::RelaySettings {
+        hitcore::relay::RelaySettings {
+            list_domain: self.mail.list_domain.to_lowercase(),
+            noreply_address: self.mail.from.clone(),
+            max_message_bytes: hitcore::relay::DEFAULT_MAX_MESSAGE_BYTES,
+        }
     }
 }
 
@@ -58,6 +90,8 @@ impl std::fmt::Debug for Services {
         f.debug_struct("Services")
             .field("org", &self.org.name)
             .field("storage", &self.storage)
+            .field("mailer", &self.mailer)
+            .field("mail", &self.mail)
             .finish_non_exhaustive()
     }
 }
@@ -65,8 +99,6 @@ impl std::fmt::Debug for Services {
 /// Expired sessions go every ten minutes.
 pub const SESSION_CLEANUP_EVERY: Schedule =
     Schedule::Every(std::time::Duration::from_secs(10 * 60));
-/// The list mailbox is read every minute.
-pub const MAIL_RETRIEVE_EVERY: Schedule = Schedule::Every(std::time::Duration::from_secs(60));
 
 /// Old jobs go once a day, at 03:30 UTC, when nobody exports anything.
 pub fn jobs_cleanup_daily() -> Schedule {
@@ -83,7 +115,28 @@ where
     registry.register(cleanup::sessions::<S>);
     let storage = services.storage.clone();
     registry.register(move |job: JobsCleanup, ctx| cleanup::jobs(job, ctx, &storage));
-    registry.register(mail::retrieve::<S>);
+    let retrieve = services.clone();
+    registry.register(move |job: MailRetrieve, ctx| {
+        let services = mail::RetrieveServices {
+            org: &retrieve.org,
+            relay: retrieve.relay_settings(),
+            retriever_url: retrieve.mail.retriever_url.as_ref().map(|u| u.expose()),
+            root_email: retrieve.root_email.as_deref(),
+        };
+        mail::retrieve(job, ctx, &services)
+    });
+    let deliver = services.clone();
+    registry.register(move |job: ListMailDeliver, ctx| {
+        let services = list_mail::DeliverServices {
+            mailer: &deliver.mailer,
+            relay: deliver.relay_settings(),
+            batch_size: u32::try_from(deliver.mail.batch_size).unwrap_or(u32::MAX),
+            sessions: deliver.mail.smtp_sessions,
+            base_url: &deliver.mail.base_url,
+            lang: deliver.org.languages.first().map_or("en", String::as_str),
+        };
+        list_mail::deliver(job, ctx, &services)
+    });
     let export = services.clone();
     registry.register(move |job: PeopleExport, ctx| {
         let services = export::ExportServices {
@@ -93,9 +146,13 @@ where
         };
         export::run(job, ctx, &services)
     });
+    let notify = services.clone();
+    registry.register(move |job: PersonInvitation, ctx| notify::invitation(job, ctx, &notify));
+    let notify = services.clone();
+    registry.register(move |job: PasswordReset, ctx| notify::password_reset(job, ctx, &notify));
     registry
         .recur::<SessionCleanup>(SESSION_CLEANUP_EVERY)
         .recur::<JobsCleanup>(jobs_cleanup_daily())
-        .recur::<MailRetrieve>(MAIL_RETRIEVE_EVERY);
+        .recur::<MailRetrieve>(Schedule::Every(services.mail.retrieve_every));
     registry
 }

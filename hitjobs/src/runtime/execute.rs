@@ -14,11 +14,17 @@ use hitcore::store::{JobQueue, StoreError};
 use hitcore::{JobId, WorkerId};
 
 use crate::clock::Clock;
-use crate::registry::{JobContext, Registry};
+use crate::registry::{JobContext, PermanentFailure, Registry};
 
 /// The longest error text kept with a job; a handler's error chain can
 /// be long, the job page shows one line.
 const MAX_ERROR_CHARS: usize = 2_000;
+
+/// Why an attempt failed, and whether another attempt could succeed.
+struct Failure {
+    text: String,
+    is_permanent: bool,
+}
 
 /// What became of a claimed job on this worker.
 #[derive(Debug, PartialEq, Eq)]
@@ -85,14 +91,18 @@ impl<S: JobQueue + ?Sized> Executor<S> {
         }
     }
 
-    /// Calls the handler; the error text on failure.
-    fn call(&self, job: &Job) -> Result<(), String> {
+    /// Calls the handler; the error text on failure, and whether the
+    /// handler said that retrying is pointless ([`PermanentFailure`]).
+    fn call(&self, job: &Job) -> Result<(), Failure> {
         let Some(handler) = self.registry.handler(&job.kind) else {
-            return Err(format!(
-                "no handler for the job kind `{}` in this worker (it runs: {})",
-                job.kind,
-                self.registry.kinds().join(", ")
-            ));
+            return Err(Failure {
+                text: format!(
+                    "no handler for the job kind `{}` in this worker (it runs: {})",
+                    job.kind,
+                    self.registry.kinds().join(", ")
+                ),
+                is_permanent: false,
+            });
         };
         let ctx = JobContext::new(&*self.store, job, self.worker, &*self.clock);
         // The handler's state is dropped with the attempt; nothing it may
@@ -100,18 +110,30 @@ impl<S: JobQueue + ?Sized> Executor<S> {
         // holds.
         match catch_unwind(AssertUnwindSafe(|| handler(&job.payload, &ctx))) {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(format!("{e:#}")),
-            Err(panic) => Err(format!("the handler panicked: {}", panic_message(&*panic))),
+            Ok(Err(e)) => Err(Failure {
+                is_permanent: e.chain().any(|cause| cause.is::<PermanentFailure>()),
+                text: format!("{e:#}"),
+            }),
+            Err(panic) => Err(Failure {
+                text: format!("the handler panicked: {}", panic_message(&*panic)),
+                is_permanent: false,
+            }),
         }
     }
 
     /// Back to the queue after the configured back-off, or kept as failed
     /// once the attempts are used up (then the next instance of a
     /// recurring job is scheduled).
-    fn record_failure(&self, job: &Job, error: &str, duration_ms: u64) -> Result<(), StoreError> {
+    fn record_failure(
+        &self,
+        job: &Job,
+        failure: &Failure,
+        duration_ms: u64,
+    ) -> Result<(), StoreError> {
         let now = self.now();
-        let error = truncated(error);
+        let error = truncated(&failure.text);
         let retry_at = match after_failure(job.attempts, job.max_attempts, &self.backoff, now) {
+            AfterFailure::RetryAt(_) if failure.is_permanent => None,
             AfterFailure::RetryAt(at) => Some(at),
             AfterFailure::GiveUp => None,
         };
@@ -124,6 +146,14 @@ impl<S: JobQueue + ?Sized> Executor<S> {
                 retry_at = %at,
                 "Job {} ({}) failed attempt {} of {}, retried at {at}: {error}",
                 job.id, job.kind, job.attempts, job.max_attempts
+            ),
+            None if failure.is_permanent => tracing::warn!(
+                duration_ms,
+                "Job {} ({}) failed for good on attempt {} of {}, not retried: {error}",
+                job.id,
+                job.kind,
+                job.attempts,
+                job.max_attempts
             ),
             None => tracing::warn!(
                 duration_ms,

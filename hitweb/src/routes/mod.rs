@@ -2,9 +2,12 @@
 //! authorizes through `hitcore::ability`, calls the store and renders; the
 //! helpers here keep those steps short.
 
+pub mod dev_mails;
 pub mod groups;
 pub mod home;
 pub mod jobs;
+pub mod mailing_lists;
+pub mod passwords;
 pub mod people;
 pub mod pictures;
 pub mod roles;

@@ -509,6 +509,8 @@ struct PersonShowView {
     edit_url: String,
     role_form: Option<RoleForm>,
     picture: PictureView,
+    /// Where "Send login" posts to, when the viewer may send one.
+    send_login_url: Option<String>,
 }
 
 /// GET /groups/:group_id/people/:id: the person's page, with exactly the
@@ -585,6 +587,7 @@ pub async fn show(
         edit_url: format!("{}/edit", base(g.id)),
         role_form: role_form.filter(|f| !f.role_types.is_empty()),
         picture: PictureView::new(ctx, g.id, p, b.picture.as_ref(), can_edit, None),
+        send_login_url: super::passwords::send_login_url(viewer, &subject, p, g.id),
     };
     ctx.render_template(&state, "people/show.html", &view)
 }

@@ -6,6 +6,7 @@
 
 mod auth;
 mod csrf;
+mod dev_mails;
 mod escaping;
 mod exports;
 mod forms;
@@ -13,8 +14,10 @@ mod groups;
 mod htmx;
 mod layout;
 mod lists;
+mod mailing_lists;
 mod misc;
 mod outage;
+mod passwords;
 mod people;
 mod pictures;
 mod roles;

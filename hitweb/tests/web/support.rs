@@ -22,8 +22,9 @@ use hitcore::role::{NewRole, RemoveOutcome, Role, RolePatch};
 use hitcore::seed::{self, SeedOptions};
 use hitcore::store::postgres::TestSchema;
 use hitcore::store::{
-    AuthRepo, GroupRepo, GroupScope, JobQueue, ListFilter, ListedPerson, Login, Page as ListPage,
-    PeopleQuery, PersonRepo, RoleRepo, SearchQuery, SearchRepo, Session, Store, StoreError,
+    AuthRepo, GroupRepo, GroupScope, JobQueue, ListFilter, ListMailRepo, ListedPerson, Login,
+    MailingListRepo, Page as ListPage, PeopleQuery, PersonRepo, RoleRepo, SearchQuery, SearchRepo,
+    Session, Store, StoreError, TokenRepo,
 };
 use hitcore::{ContactId, GroupId, JobId, Organisation, PersonId, RoleId, WorkerId};
 use hitweb::{AppState, Config};
@@ -82,6 +83,233 @@ impl CountingStore {
 /// back its result (or its panic).
 pub fn off_the_executor<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|s| s.spawn(f).join()).unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
+impl MailingListRepo for CountingStore {
+    fn mailing_list(
+        &self,
+        id: hitcore::MailingListId,
+    ) -> Result<Option<hitcore::mailing_list::MailingList>, StoreError> {
+        self.call(|s| s.mailing_list(id))
+    }
+
+    fn mailing_list_by_mail_name(
+        &self,
+        mail_name: &str,
+    ) -> Result<Option<hitcore::mailing_list::MailingList>, StoreError> {
+        self.call(|s| s.mailing_list_by_mail_name(mail_name))
+    }
+
+    fn mailing_lists_of_group(
+        &self,
+        group: GroupId,
+    ) -> Result<Vec<hitcore::mailing_list::MailingList>, StoreError> {
+        self.call(|s| s.mailing_lists_of_group(group))
+    }
+
+    fn create_mailing_list(
+        &self,
+        permit: &hitcore::ability::Permit<hitcore::ability::CreateMailingList>,
+        list: &hitcore::mailing_list::NewMailingList,
+        now: DateTime<Utc>,
+    ) -> Result<hitcore::mailing_list::MailingList, StoreError> {
+        self.call(|s| s.create_mailing_list(permit, list, now))
+    }
+
+    fn update_mailing_list(
+        &self,
+        permit: &hitcore::ability::Permit<hitcore::ability::UpdateMailingList>,
+        patch: &hitcore::mailing_list::MailingListPatch,
+        now: DateTime<Utc>,
+    ) -> Result<hitcore::mailing_list::MailingList, StoreError> {
+        self.call(|s| s.update_mailing_list(permit, patch, now))
+    }
+
+    fn delete_mailing_list(
+        &self,
+        permit: &hitcore::ability::Permit<hitcore::ability::DestroyMailingList>,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.delete_mailing_list(permit))
+    }
+
+    fn subscriptions(
+        &self,
+        list: hitcore::MailingListId,
+    ) -> Result<Vec<hitcore::mailing_list::Subscription>, StoreError> {
+        self.call(|s| s.subscriptions(list))
+    }
+
+    fn add_subscription(
+        &self,
+        permit: &hitcore::ability::Permit<hitcore::ability::ManageSubscriptions>,
+        subscriber: &hitcore::mailing_list::Subscriber,
+    ) -> Result<hitcore::mailing_list::Subscription, StoreError> {
+        self.call(|s| s.add_subscription(permit, subscriber))
+    }
+
+    fn remove_subscription(
+        &self,
+        permit: &hitcore::ability::Permit<hitcore::ability::ManageSubscriptions>,
+        id: hitcore::SubscriptionId,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.remove_subscription(permit, id))
+    }
+
+    fn subscribe(
+        &self,
+        permit: &hitcore::ability::Permit<hitcore::ability::SubscribeSelf>,
+        today: chrono::NaiveDate,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.subscribe(permit, today))
+    }
+
+    fn unsubscribe(
+        &self,
+        permit: &hitcore::ability::Permit<hitcore::ability::SubscribeSelf>,
+        today: chrono::NaiveDate,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.unsubscribe(permit, today))
+    }
+
+    fn recipients(
+        &self,
+        list: hitcore::MailingListId,
+        today: chrono::NaiveDate,
+    ) -> Result<Vec<hitcore::mailing_list::Recipient>, StoreError> {
+        self.call(|s| s.recipients(list, today))
+    }
+
+    fn recipient_count(
+        &self,
+        list: hitcore::MailingListId,
+        today: chrono::NaiveDate,
+    ) -> Result<u64, StoreError> {
+        self.call(|s| s.recipient_count(list, today))
+    }
+
+    fn is_subscribed(
+        &self,
+        list: hitcore::MailingListId,
+        person: PersonId,
+        today: chrono::NaiveDate,
+    ) -> Result<bool, StoreError> {
+        self.call(|s| s.is_subscribed(list, person, today))
+    }
+
+    fn is_recipient_email(
+        &self,
+        list: hitcore::MailingListId,
+        email: &str,
+        today: chrono::NaiveDate,
+    ) -> Result<bool, StoreError> {
+        self.call(|s| s.is_recipient_email(list, email, today))
+    }
+}
+
+impl ListMailRepo for CountingStore {
+    fn record_inbound(
+        &self,
+        mail: &hitcore::list_mail::NewInboundMail<'_>,
+        copies: &[hitcore::list_mail::NewListMessage],
+        job_for: &(dyn Fn(hitcore::ListMessageId) -> NewJob + Sync),
+        now: DateTime<Utc>,
+    ) -> Result<hitcore::list_mail::Recorded, StoreError> {
+        self.call(|s| s.record_inbound(mail, copies, job_for, now))
+    }
+    fn list_message(
+        &self,
+        id: hitcore::ListMessageId,
+    ) -> Result<Option<hitcore::list_mail::ListMessage>, StoreError> {
+        self.call(|s| s.list_message(id))
+    }
+    fn inbound_raw(&self, id: hitcore::InboundMailId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.call(|s| s.inbound_raw(id))
+    }
+    fn plan_deliveries(
+        &self,
+        id: hitcore::ListMessageId,
+        today: chrono::NaiveDate,
+        batch_size: u32,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.call(|s| s.plan_deliveries(id, today, batch_size, now))
+    }
+    fn settle_handed(&self, id: hitcore::ListMessageId) -> Result<u64, StoreError> {
+        self.call(|s| s.settle_handed(id))
+    }
+    fn pending_batches(
+        &self,
+        id: hitcore::ListMessageId,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<hitcore::list_mail::Batch>, StoreError> {
+        self.call(|s| s.pending_batches(id, after, limit))
+    }
+    fn mark_handed(&self, id: hitcore::ListMessageId, batch: u64) -> Result<(), StoreError> {
+        self.call(|s| s.mark_handed(id, batch))
+    }
+    fn record_batch(
+        &self,
+        id: hitcore::ListMessageId,
+        batch: u64,
+        outcome: &hitcore::list_mail::BatchOutcome,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.record_batch(id, batch, outcome))
+    }
+    fn finish_list_message(
+        &self,
+        id: hitcore::ListMessageId,
+        state: hitcore::list_mail::ListMessageState,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.finish_list_message(id, state, now))
+    }
+    fn list_message_by_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<hitcore::list_mail::ListMessage>, StoreError> {
+        self.call(|s| s.list_message_by_token(token))
+    }
+    fn list_messages(
+        &self,
+        list: hitcore::MailingListId,
+        limit: u32,
+    ) -> Result<Vec<hitcore::list_mail::ListMessageSummary>, StoreError> {
+        self.call(|s| s.list_messages(list, limit))
+    }
+}
+
+impl TokenRepo for CountingStore {
+    fn create_login_token(
+        &self,
+        token: &hitcore::login_token::NewLoginToken,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.create_login_token(token))
+    }
+    fn open_login_token(
+        &self,
+        token_hash: &str,
+        purpose: hitcore::login_token::TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<hitcore::login_token::LoginToken>, StoreError> {
+        self.call(|s| s.open_login_token(token_hash, purpose, now))
+    }
+    fn consume_login_token(
+        &self,
+        token_hash: &str,
+        purpose: hitcore::login_token::TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<hitcore::login_token::LoginToken>, StoreError> {
+        self.call(|s| s.consume_login_token(token_hash, purpose, now))
+    }
+    fn newest_open_login_token(
+        &self,
+        person: PersonId,
+        purpose: hitcore::login_token::TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.call(|s| s.newest_open_login_token(person, purpose, now))
+    }
 }
 
 impl GroupRepo for CountingStore {
@@ -399,6 +627,8 @@ pub struct TestApp {
     /// The app's storage (memory), shared with the jobs [`TestApp::run_jobs`] runs.
     pub storage: hitcore::storage::Storage,
     root_email: Option<String>,
+    /// The mailer the jobs [`TestApp::run_jobs`] runs send through.
+    pub mailer: Arc<hitjobs::mail::MemoryMailer>,
     /// The PostgreSQL schema of this app, dropped after everything else.
     _schema: Option<TestSchema>,
 }
@@ -408,6 +638,7 @@ pub struct TestApp {
 pub struct TestAppBuilder {
     root_email: Option<String>,
     secure_cookies: bool,
+    mail: Option<hitjobs::config::MailConfig>,
 }
 
 impl TestAppBuilder {
@@ -423,12 +654,21 @@ impl TestAppBuilder {
         self
     }
 
+    /// Sets the mail variables (`SMTP_URL`, `MAIL_FOLDER`, ...).
+    pub fn with_mail(mut self, mail: hitjobs::config::MailConfig) -> Self {
+        self.mail = Some(mail);
+        self
+    }
+
     pub fn build(self) -> TestApp {
         init_test_tracing();
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_tests();
         config.root_email = self.root_email;
         config.secure_cookies = self.secure_cookies;
+        if let Some(mail) = self.mail {
+            config.mail = mail;
+        }
         let schema = postgres_url().map(|base| {
             off_the_executor(|| TestSchema::create(&base))
                 .expect("a schema in HIT_TEST_POSTGRES_URL")
@@ -465,6 +705,7 @@ impl TestAppBuilder {
             org,
             storage,
             root_email,
+            mailer: Arc::new(hitjobs::mail::MemoryMailer::new()),
             _dir: dir,
             _schema: schema,
         }
@@ -491,7 +732,8 @@ impl TestApp {
     /// is left; returns how many succeeded and failed.
     pub fn run_jobs(&self) -> hitjobs::runtime::RunCount {
         let services = hitjobs::jobs::Services::new(Arc::clone(&self.org), self.storage.clone())
-            .with_root_email(self.root_email.clone());
+            .with_root_email(self.root_email.clone())
+            .with_mailer(self.mailer.clone());
         let registry = hitjobs::jobs::registry::<CountingStore>(&services);
         let store = Arc::clone(&self.store);
         off_the_executor(move || {

@@ -126,7 +126,7 @@ const NOTIFY_SQL: &str = "SELECT pg_notify('hit_jobs', coalesce(current_schema()
 impl PostgresStore {
     /// Runs `f` in a `READ COMMITTED` transaction, committed only when `f`
     /// succeeds.
-    fn queue_write<T>(
+    pub(super) fn queue_write<T>(
         &self,
         f: impl FnOnce(&mut Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {

@@ -47,11 +47,14 @@ mod auth;
 mod bulk;
 mod groups;
 mod jobs;
+mod list_mail;
+mod mailing_lists;
 mod migrate;
 mod people;
 mod roles;
 mod search;
 mod test_schema;
+mod tokens;
 
 pub use test_schema::TestSchema;
 

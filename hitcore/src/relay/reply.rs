@@ -1,0 +1,373 @@
+//! The two messages the relay itself writes: the one answer to a sender
+//! who may not post, and a bounce of list mail passed back to the person
+//! who posted it.
+//!
+//! Both leave with the null envelope sender and `Auto-Submitted`, so that
+//! nothing can answer them and no loop can start. Their text is rendered
+//! by the caller from templates; this module only builds the messages,
+//! with ids derived from their input instead of a random generator.
+
+use chrono::{DateTime, Utc};
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
+use lettre::{Address, Message};
+use sha2::{Digest, Sha256};
+
+use super::RelaySettings;
+use super::header::{clean_text, is_plain_address};
+use super::inspect::Inspection;
+use crate::mail::{Envelope, OutgoingMail};
+
+/// `Auto-Submitted` ([RFC 3834]), so that responders stay quiet.
+///
+/// [RFC 3834]: https://www.rfc-editor.org/rfc/rfc3834#section-5
+#[derive(Clone, Debug)]
+struct AutoSubmitted(&'static str);
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        match s.trim() {
+            "auto-replied" => Ok(Self("auto-replied")),
+            "auto-generated" => Ok(Self("auto-generated")),
+            _ => Err("unsupported Auto-Submitted value".into()),
+        }
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.to_owned())
+    }
+}
+
+/// `X-Auto-Response-Suppress: All`, which Exchange honours instead of
+/// `Auto-Submitted`.
+#[derive(Clone, Debug)]
+struct SuppressAutoResponse;
+
+impl Header for SuppressAutoResponse {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("X-Auto-Response-Suppress")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "All".to_owned())
+    }
+}
+
+/// The one reply to a sender who may not post, or whose message is too
+/// large.
+///
+/// From the noreply address to the sender, In-Reply-To and References
+/// the original Message-ID, `Auto-Submitted: auto-replied`, null envelope
+/// sender. `now` is its Date; its Message-ID is derived from the original
+/// message's key, so a retried run writes the same message.
+///
+/// `None` when nobody may be answered: no usable sender address, an
+/// automatic message or null return path (never answer a machine, case
+/// 6), a sender in the list domain or the noreply address itself (our own
+/// mail), or a noreply address that is not an address.
+pub fn rejection_reply(
+    inspection: &Inspection,
+    settings: &RelaySettings,
+    subject: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Option<OutgoingMail> {
+    if inspection.automated.is_some() || inspection.return_path.as_deref() == Some("") {
+        return None;
+    }
+    let sender = inspection.sender.as_ref()?;
+    let to = recipient(&sender.email, settings)?;
+
+    let mut builder = base(
+        settings,
+        to,
+        subject,
+        now,
+        &id_from(b"reject", inspection.message_key.as_bytes()),
+    )?
+    .header(AutoSubmitted("auto-replied"));
+    if let Some(id) = &inspection.message_id {
+        builder = builder
+            .in_reply_to(format!("<{id}>"))
+            .references(format!("<{id}>"));
+    }
+    let message = builder
+        .header(ContentType::TEXT_PLAIN)
+        .body(text.to_owned())
+        .ok()?;
+    Some(outgoing(message, &sender.email))
+}
+
+/// A bounce of our list mail, passed to the list message's original
+/// sender: a new message from the noreply address with the bounce
+/// attached whole as `message/rfc822`, `Auto-Submitted: auto-generated`,
+/// null envelope sender. `now` is its Date.
+///
+/// `None` when `original_sender` is not an address we may write to (see
+/// `rejection_reply`) or the noreply address is invalid.
+pub fn returned_bounce(
+    raw: &[u8],
+    original_sender: &str,
+    settings: &RelaySettings,
+    subject: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Option<OutgoingMail> {
+    let email = original_sender.trim().to_ascii_lowercase();
+    let to = recipient(&email, settings)?;
+    let id = id_from(b"bounce", raw);
+    let boundary = format!("hit-{}", &id[..32]);
+    let mixed = ContentType::parse(&format!("multipart/mixed; boundary=\"{boundary}\"")).ok()?;
+
+    let parts = MultiPart::builder()
+        .header(mixed)
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(text.to_owned()),
+        )
+        .singlepart(attached_message(raw)?);
+    let message = base(settings, to, subject, now, &id)?
+        .header(AutoSubmitted("auto-generated"))
+        .multipart(parts)
+        .ok()?;
+    Some(outgoing(message, &email))
+}
+
+/// The returned message as a `message/rfc822` part. RFC 2046 allows only
+/// 7bit or 8bit there, so that is used whenever the message qualifies.
+fn attached_message(raw: &[u8]) -> Option<SinglePart> {
+    let rfc822 = ContentType::parse("message/rfc822").ok()?;
+    let encoding = lettre::message::header::ContentTransferEncoding::EightBit;
+    let body = match std::str::from_utf8(raw) {
+        Ok(text) => Body::new_with_encoding(text.to_owned(), encoding).unwrap_or_else(Body::new),
+        // TODO: a returned message in a legacy 8-bit charset goes out
+        // base64-encoded, which RFC 2046 does not allow for message/rfc822
+        // (most clients read it anyway); sending it as `binary` would need
+        // BINARYMIME support from the outgoing server.
+        Err(_) => Body::new(raw.to_vec()),
+    };
+    Some(SinglePart::builder().header(rfc822).body(body))
+}
+
+/// The builder every relay message starts from.
+fn base(
+    settings: &RelaySettings,
+    to: Mailbox,
+    subject: &str,
+    now: DateTime<Utc>,
+    id: &str,
+) -> Option<lettre::message::MessageBuilder> {
+    let from: Address = settings.noreply_address.trim().parse().ok()?;
+    let domain = from.domain().to_owned();
+    Some(
+        Message::builder()
+            .from(Mailbox::new(None, from))
+            .to(to)
+            .subject(clean_text(subject))
+            .date(now.into())
+            .message_id(Some(format!("<{}@{domain}>", &id[..40])))
+            .header(SuppressAutoResponse),
+    )
+}
+
+/// The mailbox to write to, unless it is our own or not an address.
+fn recipient(email: &str, settings: &RelaySettings) -> Option<Mailbox> {
+    let domain = settings
+        .list_domain
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    let is_ours = email
+        .rsplit_once('@')
+        .is_some_and(|(_, d)| d.trim_end_matches('.') == domain)
+        || email.eq_ignore_ascii_case(settings.noreply_address.trim());
+    if is_ours || !is_plain_address(email) {
+        return None;
+    }
+    Some(Mailbox::new(None, email.parse().ok()?))
+}
+
+/// A hex id that is the same for the same input, so that a retried run
+/// writes the same message and receivers can drop the copy.
+fn id_from(kind: &[u8], input: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(kind);
+    hasher.update(b"\0");
+    hasher.update(input);
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn outgoing(message: Message, to: &str) -> OutgoingMail {
+    OutgoingMail {
+        envelope: Envelope {
+            from: None,
+            to: vec![to.to_owned()],
+        },
+        message: message.formatted(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use mail_parser::{MessageParser, MimeHeaders};
+    use rstest::rstest;
+
+    use super::*;
+    use crate::relay::inspect;
+    use crate::relay::inspect::Automated;
+
+    fn settings() -> RelaySettings {
+        RelaySettings::new("db.example.ch", "noreply@example.ch")
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 3, 4, 18, 0, 0)
+            .single()
+            .expect("valid date")
+    }
+
+    const RAW: &str = "From: Reto <reto@example.org>\r\nTo: eltern@db.example.ch\r\n\
+        Subject: Hallo\r\nMessage-ID: <m1@example.org>\r\n\r\nText.\r\n";
+
+    fn reply_to(raw: &str) -> Option<OutgoingMail> {
+        let inspection = inspect(raw.as_bytes(), &settings()).expect("readable");
+        rejection_reply(
+            &inspection,
+            &settings(),
+            "Nicht zugelassen",
+            "Leider nicht.",
+            now(),
+        )
+    }
+
+    #[test]
+    fn rejection_reply_answers_the_sender_from_noreply_with_a_null_envelope() {
+        let mail = reply_to(RAW).expect("a reply");
+        assert_eq!(
+            mail.envelope,
+            Envelope {
+                from: None,
+                to: vec!["reto@example.org".into()]
+            }
+        );
+        let message = MessageParser::default()
+            .parse(&mail.message)
+            .expect("parses");
+        assert_eq!(
+            message.from().and_then(|a| a.first()?.address()),
+            Some("noreply@example.ch")
+        );
+        assert_eq!(
+            message.to().and_then(|a| a.first()?.address()),
+            Some("reto@example.org")
+        );
+        assert_eq!(message.in_reply_to().as_text(), Some("m1@example.org"));
+        assert_eq!(message.references().as_text(), Some("m1@example.org"));
+        assert_eq!(
+            message.header_raw("Auto-Submitted").map(str::trim),
+            Some("auto-replied")
+        );
+        assert_eq!(message.subject(), Some("Nicht zugelassen"));
+        assert_eq!(
+            message.body_text(0).as_deref().map(str::trim),
+            Some("Leider nicht.")
+        );
+    }
+
+    #[test]
+    fn rejection_reply_is_the_same_message_when_written_twice() {
+        assert_eq!(reply_to(RAW), reply_to(RAW));
+    }
+
+    #[rstest]
+    #[case::null_return_path(format!("Return-Path: <>\r\n{RAW}"))]
+    #[case::auto_submitted(format!("Auto-Submitted: auto-replied\r\n{RAW}"))]
+    #[case::no_from(RAW.replace("From: Reto <reto@example.org>\r\n", ""))]
+    #[case::own_list_domain(RAW.replace("reto@example.org", "eltern@db.example.ch"))]
+    #[case::noreply(RAW.replace("reto@example.org", "noreply@example.ch"))]
+    fn rejection_reply_never_answers_machines_or_ourselves(#[case] raw: String) {
+        assert_eq!(reply_to(&raw), None);
+    }
+
+    #[test]
+    fn rejection_reply_skips_an_inspection_marked_automatic() {
+        let mut inspection = inspect(RAW.as_bytes(), &settings()).expect("readable");
+        inspection.automated = Some(Automated::Precedence);
+        assert_eq!(
+            rejection_reply(&inspection, &settings(), "s", "t", now()),
+            None
+        );
+    }
+
+    #[test]
+    fn subject_with_line_breaks_stays_one_header() {
+        let inspection = inspect(RAW.as_bytes(), &settings()).expect("readable");
+        let mail = rejection_reply(
+            &inspection,
+            &settings(),
+            "a\r\nBcc: x@evil.test",
+            "t",
+            now(),
+        )
+        .expect("a reply");
+        let text = String::from_utf8_lossy(&mail.message);
+        assert!(!text.contains("\r\nBcc:"), "{text}");
+    }
+
+    #[test]
+    fn returned_bounce_attaches_the_bounce_whole() {
+        let bounce = "From: MAILER-DAEMON@mx.test\r\nSubject: Undelivered\r\n\r\nSorry.\r\n";
+        let mail = returned_bounce(
+            bounce.as_bytes(),
+            "Reto@Example.org",
+            &settings(),
+            "Nicht zustellbar",
+            "Ihre Nachricht kam zurück.",
+            now(),
+        )
+        .expect("a message");
+        assert_eq!(
+            mail.envelope,
+            Envelope {
+                from: None,
+                to: vec!["reto@example.org".into()]
+            }
+        );
+        let message = MessageParser::default()
+            .parse(&mail.message)
+            .expect("parses");
+        assert_eq!(
+            message.header_raw("Auto-Submitted").map(str::trim),
+            Some("auto-generated")
+        );
+        let attached = message
+            .parts
+            .iter()
+            .find(|p| p.is_content_type("message", "rfc822"))
+            .and_then(|p| p.message())
+            .expect("attached message");
+        assert_eq!(attached.subject(), Some("Undelivered"));
+    }
+
+    #[rstest]
+    #[case::not_an_address("nobody")]
+    #[case::injection("a@b.test\r\nBcc: x@y.test")]
+    #[case::list_domain("eltern@db.example.ch")]
+    fn returned_bounce_refuses_unusable_senders(#[case] sender: &str) {
+        let mail = returned_bounce(b"Subject: x\r\n\r\ny", sender, &settings(), "s", "t", now());
+        assert!(mail.is_none());
+    }
+}

@@ -1,0 +1,401 @@
+//! [`ListMailRepo`] on PostgreSQL: inbound list mail, each list's copy and
+//! the delivery state of its recipients.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use postgres::{Row, Transaction};
+
+use super::PostgresStore;
+use super::jobs::enqueue_in;
+use super::mailing_lists::RECIPIENTS_SQL;
+use crate::id::{InboundMailId, ListMessageId, MailingListId, PersonId};
+use crate::jobs::NewJob;
+use crate::list_mail::{
+    Batch, BatchOutcome, BatchRecipient, ListMessage, ListMessageState, ListMessageSummary,
+    NewInboundMail, NewListMessage, Recorded,
+};
+use crate::store::sql::{date_text, parse_timestamp, timestamp_text};
+use crate::store::{ListMailRepo, StoreError};
+
+const LIST_MESSAGE_COLUMNS: &str = "id, inbound_mail_id, mailing_list_id, token, state, sender, \
+     is_reply_due, planned_at IS NOT NULL, finished_at IS NOT NULL, subject";
+
+// Every write here runs `READ COMMITTED` (`queue_write`), like the job
+// queue's: the batches of one message are settled from several threads at
+// once and all add to the same counters, which `SERIALIZABLE` would turn
+// into serialization failures; each statement's own row locks and
+// conditions (`state IN ('pending', 'handed')`, `ON CONFLICT`) keep them
+// correct.
+impl ListMailRepo for PostgresStore {
+    #[tracing::instrument(skip_all, fields(mail.copies = copies.len()))]
+    fn record_inbound(
+        &self,
+        mail: &NewInboundMail<'_>,
+        copies: &[NewListMessage],
+        job_for: &(dyn Fn(ListMessageId) -> NewJob + Sync),
+        now: DateTime<Utc>,
+    ) -> Result<Recorded, StoreError> {
+        self.queue_write(|tx| {
+            let known = tx.query_opt(
+                "SELECT id FROM inbound_mails WHERE raw_hash = $1",
+                &[&mail.raw_hash],
+            )?;
+            if let Some(row) = known {
+                return Ok(Recorded::Known(InboundMailId(row.try_get(0)?)));
+            }
+            let inbound = insert_inbound(tx, mail, now)?;
+            let mut created = Vec::new();
+            for copy in copies {
+                if let Some(id) = insert_copy(tx, inbound, mail, copy, now)? {
+                    if copy.state == ListMessageState::Delivering || copy.is_reply_due {
+                        enqueue_in(tx, &job_for(id), now)?;
+                    }
+                    created.push(id);
+                }
+            }
+            Ok(Recorded::New {
+                inbound,
+                copies: created,
+            })
+        })
+    }
+
+    fn list_message(&self, id: ListMessageId) -> Result<Option<ListMessage>, StoreError> {
+        self.read(|c| {
+            let sql = format!("SELECT {LIST_MESSAGE_COLUMNS} FROM list_messages WHERE id = $1");
+            c.query_opt(&sql, &[&id.0])?
+                .map(|r| list_message_row(&r))
+                .transpose()
+        })
+    }
+
+    fn inbound_raw(&self, id: InboundMailId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|c| {
+            let row = c.query_opt("SELECT raw FROM inbound_mails WHERE id = $1", &[&id.0])?;
+            Ok(row
+                .map(|r| r.try_get::<_, Option<Vec<u8>>>(0))
+                .transpose()?
+                .flatten())
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(list_message.id = %id))]
+    fn plan_deliveries(
+        &self,
+        id: ListMessageId,
+        today: NaiveDate,
+        batch_size: u32,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.queue_write(|tx| {
+            let row = tx.query_opt(
+                "SELECT mailing_list_id, planned_at IS NOT NULL FROM list_messages \
+                 WHERE id = $1 FOR UPDATE",
+                &[&id.0],
+            )?;
+            let Some(row) = row else {
+                return Err(StoreError::NotFound);
+            };
+            let list: i64 = row.try_get(0)?;
+            let is_planned: bool = row.try_get(1)?;
+            if !is_planned {
+                super::mailing_lists::without_jit(tx)?;
+                let sql = format!(
+                    "INSERT INTO list_deliveries (list_message_id, email, person_id, batch, state) \
+                     SELECT $3, r.email, r.person_id, \
+                            (row_number() OVER (ORDER BY r.email COLLATE \"C\") - 1) / $4, \
+                            'pending' \
+                     FROM ({RECIPIENTS_SQL}) r WHERE r.email IS NOT NULL \
+                     ON CONFLICT DO NOTHING"
+                );
+                tx.execute(
+                    &sql,
+                    &[
+                        &list,
+                        &date_text(today),
+                        &id.0,
+                        &i64::from(batch_size.max(1)),
+                    ],
+                )?;
+                tx.execute(
+                    "UPDATE list_messages SET planned_at = $2, recipients = \
+                     (SELECT count(*) FROM list_deliveries WHERE list_message_id = $1) \
+                     WHERE id = $1",
+                    &[&id.0, &timestamp_text(now)],
+                )?;
+            }
+            let n: i64 = tx
+                .query_one(
+                    "SELECT recipients FROM list_messages WHERE id = $1",
+                    &[&id.0],
+                )?
+                .try_get(0)?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(list_message.id = %id))]
+    fn settle_handed(&self, id: ListMessageId) -> Result<u64, StoreError> {
+        self.queue_write(|tx| {
+            let n = tx.execute(
+                "UPDATE list_deliveries SET state = 'uncertain' \
+                 WHERE list_message_id = $1 AND state = 'handed'",
+                &[&id.0],
+            )?;
+            if n > 0 {
+                refresh_counts(tx, id)?;
+            }
+            Ok(n)
+        })
+    }
+
+    fn pending_batches(
+        &self,
+        id: ListMessageId,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<Batch>, StoreError> {
+        self.read(|c| {
+            let after = after.map_or(-1, |a| i64::try_from(a).unwrap_or(i64::MAX));
+            let rows = c.query(
+                "SELECT batch, email, person_id FROM list_deliveries \
+                 WHERE list_message_id = $1 AND state = 'pending' AND batch IN ( \
+                     SELECT DISTINCT batch FROM list_deliveries \
+                     WHERE list_message_id = $1 AND state = 'pending' AND batch > $2 \
+                     ORDER BY batch LIMIT $3) \
+                 ORDER BY batch, email",
+                &[&id.0, &after, &i64::from(limit)],
+            )?;
+            let mut batches: Vec<Batch> = Vec::new();
+            for row in rows {
+                let number = u64::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0);
+                let recipient = BatchRecipient {
+                    email: row.try_get(1)?,
+                    person_id: row.try_get::<_, Option<i64>>(2)?.map(PersonId),
+                };
+                match batches.last_mut() {
+                    Some(b) if b.number == number => b.recipients.push(recipient),
+                    _ => batches.push(Batch {
+                        number,
+                        recipients: vec![recipient],
+                    }),
+                }
+            }
+            Ok(batches)
+        })
+    }
+
+    fn mark_handed(&self, id: ListMessageId, batch: u64) -> Result<(), StoreError> {
+        self.queue_write(|tx| {
+            tx.execute(
+                "UPDATE list_deliveries SET state = 'handed' \
+                 WHERE list_message_id = $1 AND batch = $2 AND state = 'pending'",
+                &[&id.0, &batch_number(batch)],
+            )?;
+            Ok(())
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(list_message.id = %id, batch))]
+    fn record_batch(
+        &self,
+        id: ListMessageId,
+        batch: u64,
+        outcome: &BatchOutcome,
+    ) -> Result<(), StoreError> {
+        let batch = batch_number(batch);
+        self.queue_write(|tx| {
+            let set = tx.prepare(
+                "UPDATE list_deliveries SET state = $4, error = $5 \
+                 WHERE list_message_id = $1 AND batch = $2 AND email = $3 \
+                   AND state IN ('pending', 'handed')",
+            )?;
+            let mut sent = 0;
+            for email in &outcome.sent {
+                sent += tx.execute(&set, &[&id.0, &batch, email, &"sent", &None::<&str>])?;
+            }
+            let mut failed = 0;
+            for (email, error) in &outcome.failed {
+                failed += tx.execute(
+                    &set,
+                    &[&id.0, &batch, email, &"failed", &Some(error.as_str())],
+                )?;
+            }
+            for email in &outcome.retry {
+                tx.execute(&set, &[&id.0, &batch, email, &"pending", &None::<&str>])?;
+            }
+            // Counted from the rows that changed, not recounted: a recount
+            // per batch reads every delivery of the message each time.
+            tx.execute(
+                "UPDATE list_messages SET sent = sent + $2, failed = failed + $3 WHERE id = $1",
+                &[&id.0, &(sent as i64), &(failed as i64)],
+            )?;
+            Ok(())
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(list_message.id = %id))]
+    fn finish_list_message(
+        &self,
+        id: ListMessageId,
+        state: ListMessageState,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.queue_write(|tx| {
+            let row = tx
+                .query_opt(
+                    "UPDATE list_messages SET state = $2, \
+                         finished_at = coalesce(finished_at, $3) \
+                     WHERE id = $1 RETURNING inbound_mail_id",
+                    &[&id.0, &state.as_str(), &timestamp_text(now)],
+                )?
+                .ok_or(StoreError::NotFound)?;
+            let inbound: i64 = row.try_get(0)?;
+            // The raw message holds personal data (addresses, the body):
+            // it goes once no copy needs it any more.
+            tx.execute(
+                "UPDATE inbound_mails SET raw = NULL WHERE id = $1 AND NOT EXISTS ( \
+                     SELECT 1 FROM list_messages \
+                     WHERE inbound_mail_id = $1 AND finished_at IS NULL)",
+                &[&inbound],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn list_message_by_token(&self, token: &str) -> Result<Option<ListMessage>, StoreError> {
+        self.read(|c| {
+            let sql = format!("SELECT {LIST_MESSAGE_COLUMNS} FROM list_messages WHERE token = $1");
+            c.query_opt(&sql, &[&token])?
+                .map(|r| list_message_row(&r))
+                .transpose()
+        })
+    }
+
+    fn list_messages(
+        &self,
+        list: MailingListId,
+        limit: u32,
+    ) -> Result<Vec<ListMessageSummary>, StoreError> {
+        self.read(|c| {
+            let rows = c.query(
+                "SELECT id, mailing_list_id, subject, sender, received_at, state, recipients, \
+                        sent, failed, uncertain \
+                 FROM list_messages WHERE mailing_list_id = $1 ORDER BY id DESC LIMIT $2",
+                &[&list.0, &i64::from(limit)],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    let state: String = r.try_get(5)?;
+                    let received: String = r.try_get(4)?;
+                    Ok(ListMessageSummary {
+                        id: ListMessageId(r.try_get(0)?),
+                        mailing_list_id: MailingListId(r.try_get(1)?),
+                        subject: r.try_get(2)?,
+                        sender: r.try_get(3)?,
+                        received_at: parse_timestamp(&received)
+                            .map_err(|e| StoreError::Backend(Box::new(e)))?,
+                        state: ListMessageState::parse(&state)
+                            .unwrap_or(ListMessageState::Delivering),
+                        recipients: count(r.try_get(6)?),
+                        sent: count(r.try_get(7)?),
+                        failed: count(r.try_get(8)?),
+                        uncertain: count(r.try_get(9)?),
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
+fn insert_inbound(
+    tx: &mut Transaction<'_>,
+    mail: &NewInboundMail<'_>,
+    now: DateTime<Utc>,
+) -> Result<InboundMailId, StoreError> {
+    let row = tx.query_one(
+        "INSERT INTO inbound_mails (raw_hash, message_key, sender, subject, size_bytes, \
+             outcome, note, received_at, raw) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        &[
+            &mail.raw_hash,
+            &mail.message_key,
+            &mail.sender,
+            &mail.subject,
+            &i64::try_from(mail.raw.len()).unwrap_or(i64::MAX),
+            &mail.outcome.as_str(),
+            &mail.note,
+            &timestamp_text(now),
+            &mail.raw,
+        ],
+    )?;
+    Ok(InboundMailId(row.try_get(0)?))
+}
+
+/// Inserts one list's copy; `None` when that list has the message already.
+fn insert_copy(
+    tx: &mut Transaction<'_>,
+    inbound: InboundMailId,
+    mail: &NewInboundMail<'_>,
+    copy: &NewListMessage,
+    now: DateTime<Utc>,
+) -> Result<Option<ListMessageId>, StoreError> {
+    let is_finished = copy.state != ListMessageState::Delivering && !copy.is_reply_due;
+    let row = tx.query_opt(
+        "INSERT INTO list_messages (inbound_mail_id, mailing_list_id, message_key, token, \
+             state, subject, sender, is_reply_due, received_at, finished_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (mailing_list_id, message_key) DO NOTHING RETURNING id",
+        &[
+            &inbound.0,
+            &copy.mailing_list_id.0,
+            &mail.message_key,
+            &crate::list_mail::new_token(),
+            &copy.state.as_str(),
+            &mail.subject,
+            &mail.sender.as_deref().unwrap_or(""),
+            &copy.is_reply_due,
+            &timestamp_text(now),
+            &is_finished.then(|| timestamp_text(now)),
+        ],
+    )?;
+    row.map(|r| r.try_get(0).map(ListMessageId))
+        .transpose()
+        .map_err(StoreError::from)
+}
+
+/// Recounts a copy's deliveries by state.
+fn refresh_counts(tx: &mut Transaction<'_>, id: ListMessageId) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE list_messages SET \
+             sent = (SELECT count(*) FROM list_deliveries WHERE list_message_id = $1 AND state = 'sent'), \
+             failed = (SELECT count(*) FROM list_deliveries WHERE list_message_id = $1 AND state = 'failed'), \
+             uncertain = (SELECT count(*) FROM list_deliveries WHERE list_message_id = $1 AND state = 'uncertain') \
+         WHERE id = $1",
+        &[&id.0],
+    )?;
+    Ok(())
+}
+
+fn list_message_row(r: &Row) -> Result<ListMessage, StoreError> {
+    let state: String = r.try_get(4)?;
+    Ok(ListMessage {
+        id: ListMessageId(r.try_get(0)?),
+        inbound_mail_id: InboundMailId(r.try_get(1)?),
+        mailing_list_id: MailingListId(r.try_get(2)?),
+        token: r.try_get(3)?,
+        state: ListMessageState::parse(&state).unwrap_or(ListMessageState::Delivering),
+        sender: r.try_get(5)?,
+        is_reply_due: r.try_get(6)?,
+        is_planned: r.try_get(7)?,
+        is_finished: r.try_get(8)?,
+        subject: r.try_get(9)?,
+    })
+}
+
+fn batch_number(batch: u64) -> i64 {
+    i64::try_from(batch).unwrap_or(i64::MAX)
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}

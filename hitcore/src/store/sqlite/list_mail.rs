@@ -1,0 +1,399 @@
+//! [`ListMailRepo`] on SQLite: inbound list mail, each list's copy and the
+//! delivery state of its recipients.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+
+use crate::id::{InboundMailId, ListMessageId, MailingListId, PersonId};
+use crate::jobs::NewJob;
+use crate::list_mail::{
+    Batch, BatchOutcome, BatchRecipient, ListMessage, ListMessageState, ListMessageSummary,
+    NewInboundMail, NewListMessage, Recorded,
+};
+use crate::store::{ListMailRepo, StoreError};
+
+use super::jobs::enqueue_in;
+use super::mailing_lists::RECIPIENTS_SQL;
+use super::{Day, SqliteStore, Ts};
+
+const LIST_MESSAGE_COLUMNS: &str = "id, inbound_mail_id, mailing_list_id, token, state, sender, \
+     is_reply_due, planned_at IS NOT NULL, finished_at IS NOT NULL, subject";
+
+impl ListMailRepo for SqliteStore {
+    #[tracing::instrument(skip_all, fields(mail.copies = copies.len()))]
+    fn record_inbound(
+        &self,
+        mail: &NewInboundMail<'_>,
+        copies: &[NewListMessage],
+        job_for: &(dyn Fn(ListMessageId) -> NewJob + Sync),
+        now: DateTime<Utc>,
+    ) -> Result<Recorded, StoreError> {
+        let recorded = self.write(|tx| {
+            if let Some(id) = known_inbound(tx, &mail.raw_hash)? {
+                return Ok(Recorded::Known(id));
+            }
+            let inbound = insert_inbound(tx, mail, now)?;
+            let mut created = Vec::new();
+            for copy in copies {
+                if let Some(id) = insert_copy(tx, inbound, mail, copy, now)? {
+                    if copy.state == ListMessageState::Delivering || copy.is_reply_due {
+                        enqueue_in(tx, &job_for(id), now)?;
+                    }
+                    created.push(id);
+                }
+            }
+            Ok(Recorded::New {
+                inbound,
+                copies: created,
+            })
+        })?;
+        if matches!(&recorded, Recorded::New { copies, .. } if !copies.is_empty()) {
+            self.wake_workers();
+        }
+        Ok(recorded)
+    }
+
+    fn list_message(&self, id: ListMessageId) -> Result<Option<ListMessage>, StoreError> {
+        self.read(|c| {
+            let sql = format!("SELECT {LIST_MESSAGE_COLUMNS} FROM list_messages WHERE id = ?1");
+            Ok(c.prepare_cached(&sql)?
+                .query_row([id.0], list_message_row)
+                .optional()?)
+        })
+    }
+
+    fn inbound_raw(&self, id: InboundMailId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|c| {
+            let raw: Option<Option<Vec<u8>>> = c
+                .prepare_cached("SELECT raw FROM inbound_mails WHERE id = ?1")?
+                .query_row([id.0], |r| r.get(0))
+                .optional()?;
+            Ok(raw.flatten())
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(list_message.id = %id))]
+    fn plan_deliveries(
+        &self,
+        id: ListMessageId,
+        today: NaiveDate,
+        batch_size: u32,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.write(|tx| {
+            let row: Option<(i64, bool)> = tx
+                .prepare_cached(
+                    "SELECT mailing_list_id, planned_at IS NOT NULL FROM list_messages WHERE id = ?1",
+                )?
+                .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let Some((list, is_planned)) = row else {
+                return Err(StoreError::NotFound);
+            };
+            if !is_planned {
+                let sql = format!(
+                    "INSERT INTO list_deliveries (list_message_id, email, person_id, batch, state) \
+                     SELECT ?3, email, person_id, (row_number() OVER (ORDER BY email) - 1) / ?4, \
+                            'pending' \
+                     FROM ({RECIPIENTS_SQL}) WHERE email IS NOT NULL \
+                     ON CONFLICT DO NOTHING"
+                );
+                tx.prepare_cached(&sql)?
+                    .execute(params![list, Day(today), id.0, i64::from(batch_size.max(1))])?;
+                tx.prepare_cached(
+                    "UPDATE list_messages SET planned_at = ?2, recipients = \
+                     (SELECT count(*) FROM list_deliveries WHERE list_message_id = ?1) \
+                     WHERE id = ?1",
+                )?
+                .execute(params![id.0, Ts(now)])?;
+            }
+            let n: i64 = tx
+                .prepare_cached("SELECT recipients FROM list_messages WHERE id = ?1")?
+                .query_row([id.0], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(list_message.id = %id))]
+    fn settle_handed(&self, id: ListMessageId) -> Result<u64, StoreError> {
+        self.write(|tx| {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE list_deliveries SET state = 'uncertain' \
+                     WHERE list_message_id = ?1 AND state = 'handed'",
+                )?
+                .execute([id.0])?;
+            if n > 0 {
+                refresh_counts(tx, id)?;
+            }
+            Ok(n as u64)
+        })
+    }
+
+    fn pending_batches(
+        &self,
+        id: ListMessageId,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<Batch>, StoreError> {
+        self.read(|c| {
+            let after = after.map_or(-1, |a| i64::try_from(a).unwrap_or(i64::MAX));
+            let mut stmt = c.prepare_cached(
+                "SELECT batch, email, person_id FROM list_deliveries \
+                 WHERE list_message_id = ?1 AND state = 'pending' AND batch IN ( \
+                     SELECT DISTINCT batch FROM list_deliveries \
+                     WHERE list_message_id = ?1 AND state = 'pending' AND batch > ?2 \
+                     ORDER BY batch LIMIT ?3) \
+                 ORDER BY batch, email",
+            )?;
+            let rows = stmt.query_map(params![id.0, after, i64::from(limit)], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                ))
+            })?;
+            let mut batches: Vec<Batch> = Vec::new();
+            for row in rows {
+                let (number, email, person) = row?;
+                let number = u64::try_from(number).unwrap_or(0);
+                let recipient = BatchRecipient {
+                    email,
+                    person_id: person.map(PersonId),
+                };
+                match batches.last_mut() {
+                    Some(b) if b.number == number => b.recipients.push(recipient),
+                    _ => batches.push(Batch {
+                        number,
+                        recipients: vec![recipient],
+                    }),
+                }
+            }
+            Ok(batches)
+        })
+    }
+
+    fn mark_handed(&self, id: ListMessageId, batch: u64) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.prepare_cached(
+                "UPDATE list_deliveries SET state = 'handed' \
+                 WHERE list_message_id = ?1 AND batch = ?2 AND state = 'pending'",
+            )?
+            .execute(params![id.0, batch_number(batch)])?;
+            Ok(())
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(list_message.id = %id, batch))]
+    fn record_batch(
+        &self,
+        id: ListMessageId,
+        batch: u64,
+        outcome: &BatchOutcome,
+    ) -> Result<(), StoreError> {
+        let batch = batch_number(batch);
+        self.write(|tx| {
+            let mut set = tx.prepare_cached(
+                "UPDATE list_deliveries SET state = ?4, error = ?5 \
+                 WHERE list_message_id = ?1 AND batch = ?2 AND email = ?3 \
+                   AND state IN ('pending', 'handed')",
+            )?;
+            let mut sent = 0;
+            for email in &outcome.sent {
+                sent += set.execute(params![id.0, batch, email, "sent", None::<&str>])?;
+            }
+            let mut failed = 0;
+            for (email, error) in &outcome.failed {
+                failed += set.execute(params![id.0, batch, email, "failed", error])?;
+            }
+            for email in &outcome.retry {
+                set.execute(params![id.0, batch, email, "pending", None::<&str>])?;
+            }
+            drop(set);
+            // Counted from the rows that changed, not recounted: a recount
+            // per batch reads every delivery of the message each time.
+            tx.prepare_cached(
+                "UPDATE list_messages SET sent = sent + ?2, failed = failed + ?3 WHERE id = ?1",
+            )?
+            .execute(params![id.0, sent as i64, failed as i64])?;
+            Ok(())
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(list_message.id = %id))]
+    fn finish_list_message(
+        &self,
+        id: ListMessageId,
+        state: ListMessageState,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let inbound: i64 = tx
+                .prepare_cached(
+                    "UPDATE list_messages SET state = ?2, finished_at = coalesce(finished_at, ?3) \
+                     WHERE id = ?1 RETURNING inbound_mail_id",
+                )?
+                .query_row(params![id.0, state.as_str(), Ts(now)], |r| r.get(0))
+                .optional()?
+                .ok_or(StoreError::NotFound)?;
+            // The raw message holds personal data (addresses, the body):
+            // it goes once no copy needs it any more.
+            tx.prepare_cached(
+                "UPDATE inbound_mails SET raw = NULL WHERE id = ?1 AND NOT EXISTS ( \
+                     SELECT 1 FROM list_messages \
+                     WHERE inbound_mail_id = ?1 AND finished_at IS NULL)",
+            )?
+            .execute([inbound])?;
+            Ok(())
+        })
+    }
+
+    fn list_message_by_token(&self, token: &str) -> Result<Option<ListMessage>, StoreError> {
+        self.read(|c| {
+            let sql = format!("SELECT {LIST_MESSAGE_COLUMNS} FROM list_messages WHERE token = ?1");
+            Ok(c.prepare_cached(&sql)?
+                .query_row([token], list_message_row)
+                .optional()?)
+        })
+    }
+
+    fn list_messages(
+        &self,
+        list: MailingListId,
+        limit: u32,
+    ) -> Result<Vec<ListMessageSummary>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, mailing_list_id, subject, sender, received_at, state, recipients, \
+                        sent, failed, uncertain \
+                 FROM list_messages WHERE mailing_list_id = ?1 ORDER BY id DESC LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![list.0, i64::from(limit)], |r| {
+                let state: String = r.get(5)?;
+                Ok(ListMessageSummary {
+                    id: ListMessageId(r.get(0)?),
+                    mailing_list_id: MailingListId(r.get(1)?),
+                    subject: r.get(2)?,
+                    sender: r.get(3)?,
+                    received_at: r.get::<_, Ts>(4)?.0,
+                    state: ListMessageState::parse(&state).unwrap_or(ListMessageState::Delivering),
+                    recipients: count(r.get(6)?),
+                    sent: count(r.get(7)?),
+                    failed: count(r.get(8)?),
+                    uncertain: count(r.get(9)?),
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+}
+
+fn known_inbound(
+    tx: &Transaction<'_>,
+    raw_hash: &str,
+) -> Result<Option<InboundMailId>, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT id FROM inbound_mails WHERE raw_hash = ?1")?
+        .query_row([raw_hash], |r| r.get(0).map(InboundMailId))
+        .optional()?)
+}
+
+fn insert_inbound(
+    tx: &Transaction<'_>,
+    mail: &NewInboundMail<'_>,
+    now: DateTime<Utc>,
+) -> Result<InboundMailId, StoreError> {
+    let id = tx
+        .prepare_cached(
+            "INSERT INTO inbound_mails (raw_hash, message_key, sender, subject, size_bytes, \
+                 outcome, note, received_at, raw) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+        )?
+        .query_row(
+            params![
+                mail.raw_hash,
+                mail.message_key,
+                mail.sender,
+                mail.subject,
+                i64::try_from(mail.raw.len()).unwrap_or(i64::MAX),
+                mail.outcome.as_str(),
+                mail.note,
+                Ts(now),
+                mail.raw,
+            ],
+            |r| r.get(0),
+        )?;
+    Ok(InboundMailId(id))
+}
+
+/// Inserts one list's copy; `None` when that list has the message already.
+fn insert_copy(
+    tx: &Transaction<'_>,
+    inbound: InboundMailId,
+    mail: &NewInboundMail<'_>,
+    copy: &NewListMessage,
+    now: DateTime<Utc>,
+) -> Result<Option<ListMessageId>, StoreError> {
+    let is_finished = copy.state != ListMessageState::Delivering && !copy.is_reply_due;
+    let id = tx
+        .prepare_cached(
+            "INSERT INTO list_messages (inbound_mail_id, mailing_list_id, message_key, token, \
+                 state, subject, sender, is_reply_due, received_at, finished_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+             ON CONFLICT (mailing_list_id, message_key) DO NOTHING RETURNING id",
+        )?
+        .query_row(
+            params![
+                inbound.0,
+                copy.mailing_list_id.0,
+                mail.message_key,
+                crate::list_mail::new_token(),
+                copy.state.as_str(),
+                mail.subject,
+                mail.sender.as_deref().unwrap_or(""),
+                copy.is_reply_due,
+                Ts(now),
+                is_finished.then_some(Ts(now)),
+            ],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(id.map(ListMessageId))
+}
+
+/// Recounts a copy's deliveries by state.
+fn refresh_counts(tx: &Transaction<'_>, id: ListMessageId) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE list_messages SET \
+             sent = (SELECT count(*) FROM list_deliveries WHERE list_message_id = ?1 AND state = 'sent'), \
+             failed = (SELECT count(*) FROM list_deliveries WHERE list_message_id = ?1 AND state = 'failed'), \
+             uncertain = (SELECT count(*) FROM list_deliveries WHERE list_message_id = ?1 AND state = 'uncertain') \
+         WHERE id = ?1",
+    )?
+    .execute([id.0])?;
+    Ok(())
+}
+
+fn list_message_row(r: &Row<'_>) -> rusqlite::Result<ListMessage> {
+    let state: String = r.get(4)?;
+    Ok(ListMessage {
+        id: ListMessageId(r.get(0)?),
+        inbound_mail_id: InboundMailId(r.get(1)?),
+        mailing_list_id: MailingListId(r.get(2)?),
+        token: r.get(3)?,
+        state: ListMessageState::parse(&state).unwrap_or(ListMessageState::Delivering),
+        sender: r.get(5)?,
+        is_reply_due: r.get(6)?,
+        is_planned: r.get(7)?,
+        is_finished: r.get(8)?,
+        subject: r.get(9)?,
+    })
+}
+
+fn batch_number(batch: u64) -> i64 {
+    i64::try_from(batch).unwrap_or(i64::MAX)
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}

@@ -1,0 +1,403 @@
+//! The list mail pipeline in one process, on both stores: messages dropped
+//! into a folder mailbox are recorded, relayed to every recipient of the
+//! list through an in-memory mailer in batches, rejected with one reply,
+//! or dropped, and every decision is visible in the list's messages.
+//! The same pipeline against the real Postfix and Dovecot, with crashes
+//! between its steps, is in `list_relay_servers.rs`.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use common::Db;
+use hitcore::PersonId;
+use hitcore::ability::{CreateMailingList, CreatePerson, ManageSubscriptions, system};
+use hitcore::group::Group;
+use hitcore::jobs::NewJob;
+use hitcore::list_mail::ListMessageState;
+use hitcore::mailing_list::{MailingList, MailingListPatch, NewMailingList, Subscriber};
+use hitcore::person::PersonPatch;
+use hitcore::role::NewRole;
+use hitcore::seed::{SeedOptions, load_demo};
+use hitcore::store::Store;
+use hitjobs::clock::ManualClock;
+use hitjobs::jobs::{self, MailRetrieve, Services};
+use hitjobs::mail::{MailSettings, MemoryMailer, SecretUrl};
+use hitjobs::{InlineWorker, Worker, WorkerOptions};
+
+const LIST_DOMAIN: &str = "lists.example.test";
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0)
+        .single()
+        .expect("a valid time")
+}
+
+/// A database with the demo organisation, a list `club` on the
+/// federation's members group reaching its members, and a mailbox folder.
+struct Relay {
+    db: Db,
+    inbox: tempfile::TempDir,
+    mailer: Arc<MemoryMailer>,
+    list: MailingList,
+    members: Group,
+}
+
+impl Relay {
+    fn new(db: Db) -> Relay {
+        let store = db.store.as_ref();
+        load_demo(store, &common::org(), &SeedOptions::default(), t0()).expect("demo data");
+        let members = store
+            .all_groups()
+            .expect("groups")
+            .into_iter()
+            .find(|g| g.group_type == "FederationMembers")
+            .expect("the federation's members group");
+        let list = create_list(store, &members, "club", |f| f.anyone_may_post = false);
+        subscribe_members(store, &list, &members);
+        Relay {
+            db,
+            inbox: tempfile::tempdir().expect("a mailbox folder"),
+            mailer: Arc::new(MemoryMailer::new()),
+            list,
+            members,
+        }
+    }
+
+    fn store(&self) -> &dyn Store {
+        self.db.store.as_ref()
+    }
+
+    /// A new member of the list's group with this address.
+    fn member(&self, email: &str) -> PersonId {
+        let role = NewRole {
+            person_id: PersonId(0),
+            group_id: self.members.id,
+            role_type: "FederationMembers.Member".to_owned(),
+            label: None,
+            start_on: Some(t0().date_naive()),
+            end_on: None,
+        };
+        let patch = PersonPatch {
+            first_name: Some("Test".to_owned()),
+            last_name: Some(email.to_owned()),
+            email: Some(email.to_owned()),
+            ..PersonPatch::default()
+        };
+        let permit = system(CreatePerson {
+            group_id: role.group_id,
+            role_type: role.role_type.clone(),
+        });
+        self.store()
+            .create_person(&permit, &patch, &role, t0())
+            .expect("member created")
+            .0
+            .id
+    }
+
+    fn drop_message(&self, name: &str, raw: &str) {
+        std::fs::write(self.inbox.path().join(name), raw.replace('\n', "\r\n"))
+            .expect("message written");
+    }
+
+    fn worker(&self) -> InlineWorker<dyn Store> {
+        let url = format!("folder://{}", self.inbox.path().display());
+        let settings = MailSettings {
+            list_domain: LIST_DOMAIN.to_owned(),
+            from: "noreply@example.test".to_owned(),
+            batch_size: 2,
+            retriever_url: Some(SecretUrl::new(url)),
+            ..MailSettings::default()
+        };
+        let mailer: Arc<dyn hitjobs::mail::Mailer> = self.mailer.clone();
+        let services = Services::new(common::org(), common::storage())
+            .with_mailer(mailer)
+            .with_mail_settings(settings);
+        let registry = jobs::registry::<dyn Store>(&services);
+        let options = WorkerOptions {
+            host: "test".to_owned(),
+            ..WorkerOptions::with_concurrency(1)
+        };
+        Worker::new(Arc::clone(&self.db.store), registry, options)
+            .with_clock(Arc::new(ManualClock::new(t0())))
+            .inline()
+            .expect("an inline worker")
+    }
+
+    /// Fetches the mailbox and runs every job that follows.
+    fn retrieve_and_deliver(&self) {
+        let worker = self.worker();
+        self.store()
+            .enqueue(&NewJob::of(&MailRetrieve {}, t0()).expect("job"), t0())
+            .expect("enqueued");
+        worker.run_due().expect("jobs ran");
+    }
+
+    fn messages(&self) -> Vec<hitcore::list_mail::ListMessageSummary> {
+        self.store()
+            .list_messages(self.list.id, 50)
+            .expect("messages")
+    }
+}
+
+fn create_list(
+    store: &dyn Store,
+    group: &Group,
+    mail_name: &str,
+    adjust: impl FnOnce(&mut MailingListPatch),
+) -> MailingList {
+    let mut fields = MailingListPatch {
+        name: Some(format!("List {mail_name}")),
+        mail_name: Some(mail_name.to_owned()),
+        subscribers_may_post: true,
+        ..MailingListPatch::default()
+    };
+    adjust(&mut fields);
+    store
+        .create_mailing_list(
+            &system(CreateMailingList(group.id)),
+            &NewMailingList {
+                group_id: group.id,
+                fields: fields.validated().expect("valid list"),
+            },
+            t0(),
+        )
+        .expect("list created")
+}
+
+fn subscribe_members(store: &dyn Store, list: &MailingList, group: &Group) {
+    store
+        .add_subscription(
+            &system(ManageSubscriptions(list.id)),
+            &Subscriber::Group {
+                group_id: group.id,
+                role_types: vec!["FederationMembers.Member".to_owned()],
+            },
+        )
+        .expect("group subscription");
+}
+
+fn message(to: &str, from: &str, subject: &str) -> String {
+    format!(
+        "Return-Path: <{from}>\nX-Original-To: {to}\nFrom: Ann Sender <{from}>\nTo: {to}\n\
+         Subject: {subject}\nMessage-ID: <{subject}@example.test>\n\
+         Date: Mon, 1 Jun 2026 10:00:00 +0000\n\nHello list.\n"
+    )
+}
+
+fn files_in(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .expect("folder")
+        .filter(|e| e.as_ref().is_ok_and(|e| e.path().is_file()))
+        .count()
+}
+
+#[test]
+fn a_subscriber_message_reaches_every_recipient_once_in_batches() {
+    common::init_test_tracing();
+    for db in Db::each() {
+        let r = Relay::new(db);
+        let sender = "ann@people.example.test";
+        r.member(sender);
+        for n in 0..4 {
+            r.member(&format!("member{n}@people.example.test"));
+        }
+        let recipients = r
+            .store()
+            .recipients(r.list.id, t0().date_naive())
+            .expect("recipients");
+        r.drop_message(
+            "1.eml",
+            &message("club@lists.example.test", sender, "hello"),
+        );
+
+        r.retrieve_and_deliver();
+
+        assert_eq!(files_in(r.inbox.path()), 0, "the message left the mailbox");
+        let sent = r.mailer.sent();
+        let mut envelope_to: Vec<String> =
+            sent.iter().flat_map(|m| m.envelope.to.clone()).collect();
+        envelope_to.sort();
+        let mut expected: Vec<String> = recipients.iter().map(|r| r.email.clone()).collect();
+        expected.sort();
+        assert_eq!(envelope_to, expected, "{}: every recipient once", r.db.name);
+        assert!(
+            sent.iter().all(|m| m.envelope.to.len() <= 2),
+            "batches of two"
+        );
+        assert!(
+            sent.iter()
+                .all(|m| m.envelope.from.as_deref() == Some("club@lists.example.test")),
+            "the list is the envelope sender"
+        );
+        let text = String::from_utf8_lossy(&sent[0].message).into_owned();
+        assert!(text.contains("List-Id:"), "{text}");
+        assert!(
+            text.contains("Reply-To: \"Ann Sender\" <ann@people.example.test>"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("Hello list.\r\n"),
+            "the body is untouched: {text}"
+        );
+        let messages = r.messages();
+        assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0].state, ListMessageState::Finished);
+        assert_eq!(
+            (messages[0].recipients, messages[0].sent),
+            (expected.len() as u64, expected.len() as u64)
+        );
+    }
+}
+
+#[test]
+fn a_stranger_gets_one_reply_and_the_list_nothing() {
+    common::init_test_tracing();
+    for db in Db::each() {
+        let r = Relay::new(db);
+        r.member("member0@people.example.test");
+        r.drop_message(
+            "1.eml",
+            &message("club@lists.example.test", "eve@else.test", "spam"),
+        );
+
+        r.retrieve_and_deliver();
+
+        let sent = r.mailer.sent();
+        assert_eq!(sent.len(), 1, "{}: only the reply", r.db.name);
+        assert_eq!(sent[0].envelope.to, ["eve@else.test"]);
+        assert_eq!(sent[0].envelope.from, None, "a reply has the null sender");
+        let text = String::from_utf8_lossy(&sent[0].message).into_owned();
+        assert!(text.contains("club@lists.example.test"), "{text}");
+        let messages = r.messages();
+        assert_eq!(messages[0].state, ListMessageState::SenderRejected);
+        assert_eq!(messages[0].sent, 0);
+    }
+}
+
+#[test]
+fn an_out_of_office_reply_to_the_list_is_dropped_without_an_answer() {
+    common::init_test_tracing();
+    for db in Db::each() {
+        let r = Relay::new(db);
+        r.member("member0@people.example.test");
+        let auto = message(
+            "club@lists.example.test",
+            "member0@people.example.test",
+            "away",
+        )
+        .replacen("Subject:", "Auto-Submitted: auto-replied\nSubject:", 1);
+        r.drop_message("1.eml", &auto);
+
+        r.retrieve_and_deliver();
+
+        assert!(
+            r.mailer.sent().is_empty(),
+            "{}: no loop, no reply",
+            r.db.name
+        );
+        assert_eq!(r.messages()[0].state, ListMessageState::AutoReplyDropped);
+    }
+}
+
+#[test]
+fn one_message_for_two_lists_reaches_each_once_even_as_two_copies() {
+    common::init_test_tracing();
+    for db in Db::each() {
+        let r = Relay::new(db);
+        let other = create_list(r.store(), &r.members, "board", |f| f.anyone_may_post = true);
+        subscribe_members(r.store(), &other, &r.members);
+        r.member("member0@people.example.test");
+        // Postfix delivers one copy per list address, the same message
+        // but for X-Original-To; a forwarded one may carry both headers.
+        let raw = message(
+            "club@lists.example.test",
+            "member0@people.example.test",
+            "both",
+        );
+        r.drop_message("1.eml", &raw);
+        r.drop_message(
+            "2.eml",
+            &raw.replace("X-Original-To: club@", "X-Original-To: board@"),
+        );
+        r.drop_message(
+            "3.eml",
+            &raw.replacen(
+                "X-Original-To: club@lists.example.test",
+                "X-Original-To: club@lists.example.test\nX-Original-To: board@lists.example.test",
+                1,
+            ),
+        );
+
+        r.retrieve_and_deliver();
+
+        let sent = r.mailer.sent();
+        let to_member = |list: &str| {
+            sent.iter()
+                .filter(|m| {
+                    m.envelope
+                        .from
+                        .as_deref()
+                        .is_some_and(|f| f.starts_with(list))
+                })
+                .filter(|m| {
+                    m.envelope
+                        .to
+                        .iter()
+                        .any(|t| t == "member0@people.example.test")
+                })
+                .count()
+        };
+        assert_eq!(to_member("club@"), 1, "{}: club once", r.db.name);
+        assert_eq!(to_member("board@"), 1, "{}: board once", r.db.name);
+        assert_eq!(r.messages().len(), 1, "one copy for club");
+        assert_eq!(
+            r.store().list_messages(other.id, 10).expect("read").len(),
+            1
+        );
+        assert_eq!(files_in(r.inbox.path()), 0);
+    }
+}
+
+#[test]
+fn mail_for_an_unknown_list_and_unreadable_mail_do_not_block_the_next_message() {
+    common::init_test_tracing();
+    for db in Db::each() {
+        let r = Relay::new(db);
+        r.member("member0@people.example.test");
+        r.drop_message("1.eml", "\u{0}\u{1}garbage without any header\n");
+        r.drop_message(
+            "2.eml",
+            &message(
+                "nobody@lists.example.test",
+                "member0@people.example.test",
+                "lost",
+            ),
+        );
+        r.drop_message(
+            "3.eml",
+            &message(
+                "club@lists.example.test",
+                "member0@people.example.test",
+                "after",
+            ),
+        );
+
+        r.retrieve_and_deliver();
+
+        let messages = r.messages();
+        assert_eq!(
+            messages.len(),
+            1,
+            "{}: only the good one reached the list",
+            r.db.name
+        );
+        assert_eq!(messages[0].state, ListMessageState::Finished);
+        assert!(messages[0].sent > 0, "and went out");
+        assert_eq!(files_in(r.inbox.path()), 0, "nothing left in the inbox");
+        let failed = r.inbox.path().join("failed");
+        assert_eq!(files_in(&failed), 1, "the unreadable one was moved aside");
+    }
+}

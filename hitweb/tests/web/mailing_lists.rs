@@ -1,0 +1,367 @@
+//! Mailing lists: who may see and change them (the mailing-list table of
+//! section 4.3), the form's messages, escaping, and the one-click
+//! subscribe button that changes who receives the mail.
+
+use chrono::Utc;
+use hitcore::ability::{CreateMailingList, system};
+use hitcore::group::Group;
+use hitcore::mailing_list::{MailingList, MailingListPatch, NewMailingList, SubscribableFor};
+use hitcore::store::MailingListRepo;
+use poem::http::{Method, StatusCode};
+
+use crate::support::{TestApp, Token, unescape};
+
+/// A list created by the system in `group`.
+fn list(
+    app: &TestApp,
+    group: &Group,
+    name: &str,
+    subscribable_for: SubscribableFor,
+) -> MailingList {
+    let fields = MailingListPatch {
+        name: Some(name.to_owned()),
+        mail_name: Some("club-news".to_owned()),
+        subscribable_for,
+        ..MailingListPatch::default()
+    }
+    .validated()
+    .expect("valid fields");
+    app.store
+        .create_mailing_list(
+            &system(CreateMailingList(group.id)),
+            &NewMailingList {
+                group_id: group.id,
+                fields,
+            },
+            Utc::now(),
+        )
+        .expect("list created")
+}
+
+fn count_in(body: &str) -> Option<u64> {
+    let start = body.find("class=\"recipient-count\">")? + "class=\"recipient-count\">".len();
+    body[start..].split('<').next()?.trim().parse().ok()
+}
+
+#[tokio::test]
+async fn leader_creates_a_list_and_sees_it_in_the_index() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    let form = alex
+        .get(&format!("/groups/{}/mailing_lists/new", club.id))
+        .await;
+    form.assert_status(StatusCode::OK);
+    assert!(form.body.contains("id=\"mailing-list-form\""));
+    assert!(form.body.contains("name=\"csrf_token\""));
+
+    let created = alex
+        .post(
+            &format!("/groups/{}/mailing_lists", club.id),
+            &[
+                ("name", "Club news"),
+                ("mail_name", "Club-News"),
+                ("additional_senders", "press@example.org; *@alpha.ch"),
+                ("subscribable_for", "anyone"),
+            ],
+        )
+        .await;
+    created.assert_status(StatusCode::SEE_OTHER);
+    let stored = app
+        .store
+        .mailing_lists_of_group(club.id)
+        .expect("lists")
+        .pop()
+        .expect("one list");
+    assert_eq!(created.location(), format!("/mailing_lists/{}", stored.id));
+    assert_eq!(stored.mail_name.as_deref(), Some("club-news"));
+    assert_eq!(
+        stored.additional_senders,
+        ["press@example.org", "*@alpha.ch"]
+    );
+
+    let show = alex.get(&format!("/mailing_lists/{}", stored.id)).await;
+    show.assert_status(StatusCode::OK);
+    assert!(
+        show.body.contains("club-news@lists.localhost"),
+        "{}",
+        show.body
+    );
+
+    let index = alex
+        .get(&format!("/groups/{}/mailing_lists", club.id))
+        .await;
+    index.assert_status(StatusCode::OK);
+    assert!(index.is_full_page() && index.has_vary_hx_request());
+    assert!(index.body.contains("Club news"));
+    let fragment = alex
+        .get_htmx(&format!("/groups/{}/mailing_lists", club.id))
+        .await;
+    assert!(!fragment.is_full_page());
+    assert!(fragment.has_vary_hx_request());
+    assert!(fragment.body.contains("id=\"mailing-lists-table\""));
+    assert!(fragment.body.contains("Club news"));
+}
+
+#[tokio::test]
+async fn bad_mail_name_re_renders_the_form_with_the_message() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    let page = alex
+        .post_htmx(
+            &format!("/groups/{}/mailing_lists", club.id),
+            &[("name", "Club news"), ("mail_name", "9 lives")],
+        )
+        .await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!page.is_full_page());
+    assert!(page.body.contains("id=\"mailing-list-form\""));
+    assert!(
+        page.body.contains("must start with a letter"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("value=\"9 lives\""),
+        "keeps what was typed"
+    );
+    assert!(
+        app.store
+            .mailing_lists_of_group(club.id)
+            .expect("lists")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn taken_mail_name_is_a_message_on_the_field() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    list(&app, &club, "First", SubscribableFor::Nobody);
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    let page = alex
+        .post(
+            &format!("/groups/{}/mailing_lists", club.id),
+            &[("name", "Second"), ("mail_name", "CLUB-NEWS")],
+        )
+        .await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.is_full_page());
+    assert!(page.body.contains("is already taken"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn list_name_is_escaped() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let l = list(
+        &app,
+        &club,
+        "<script>alert(1)</script>",
+        SubscribableFor::Anyone,
+    );
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    for path in [
+        format!("/mailing_lists/{}", l.id),
+        format!("/groups/{}/mailing_lists", club.id),
+        format!("/mailing_lists/{}/edit", l.id),
+    ] {
+        let page = alex.get(&path).await;
+        page.assert_status(StatusCode::OK);
+        assert!(!page.body.contains("<script>alert(1)"), "{path}");
+        assert!(page.body.contains("&lt;script&gt;alert(1)"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn trainer_may_not_create_or_edit_lists_of_the_club_group() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let l = list(&app, &club, "Club news", SubscribableFor::Nobody);
+    let mut tina = app.signed_in("trainer@demo.example").await;
+    tina.get(&format!("/groups/{}/mailing_lists/new", club.id))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    tina.post(
+        &format!("/groups/{}/mailing_lists", club.id),
+        &[("name", "Mine")],
+    )
+    .await
+    .assert_status(StatusCode::FORBIDDEN);
+    // A nobody-list is not subscribable: not even visible to her.
+    tina.get(&format!("/mailing_lists/{}", l.id))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    tina.post(
+        &format!("/mailing_lists/{}", l.id),
+        &[("name", "Taken over")],
+    )
+    .await
+    .assert_status(StatusCode::FORBIDDEN);
+    tina.post(&format!("/mailing_lists/{}/subscribe", l.id), &[])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.store
+            .mailing_list(l.id)
+            .expect("read")
+            .expect("kept")
+            .name,
+        "Club news"
+    );
+}
+
+#[tokio::test]
+async fn leaders_of_other_layers_get_403() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let l = list(&app, &club, "Club news", SubscribableFor::Nobody);
+    let beta = app.group("Club Beta");
+    app.add_login(&beta, "Club.ClubLeader", "Bea", "beta@demo.example");
+    let mut bea = app.signed_in("beta@demo.example").await;
+    // Nora leads the region above: layer_and_below_full reaches lists of
+    // her own layer only.
+    let mut nora = app.signed_in("north@demo.example").await;
+    for browser in [&mut bea, &mut nora] {
+        for path in [
+            format!("/mailing_lists/{}", l.id),
+            format!("/mailing_lists/{}/edit", l.id),
+            format!("/groups/{}/mailing_lists/new", club.id),
+        ] {
+            browser
+                .get(&path)
+                .await
+                .assert_status(StatusCode::FORBIDDEN);
+        }
+        browser
+            .post(&format!("/mailing_lists/{}/delete", l.id), &[])
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+        browser
+            .post(
+                &format!("/mailing_lists/{}/subscriptions", l.id),
+                &[("kind", "group"), ("group_id", &club.id.to_string())],
+            )
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+    }
+    assert!(app.store.mailing_list(l.id).expect("read").is_some());
+}
+
+#[tokio::test]
+async fn subscribing_and_unsubscribing_changes_the_recipient_count() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let l = list(&app, &club, "Open list", SubscribableFor::Anyone);
+    let mut tina = app.signed_in("trainer@demo.example").await;
+    let page = tina.get(&format!("/mailing_lists/{}", l.id)).await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(count_in(&page.body), Some(0));
+    let subscribe_url = format!("/mailing_lists/{}/subscribe", l.id);
+    assert!(unescape(&page.body).contains(&subscribe_url));
+    // Subscriptions and recipients are for the list's managers only.
+    assert!(!page.body.contains("id=\"mailing-list-recipients\""));
+
+    let box_after = tina
+        .post_htmx(&format!("/mailing_lists/{}/subscribe", l.id), &[])
+        .await;
+    box_after.assert_status(StatusCode::OK);
+    assert!(!box_after.is_full_page());
+    assert!(box_after.body.contains("id=\"mailing-list-subscription\""));
+    assert_eq!(count_in(&box_after.body), Some(1));
+    assert!(unescape(&box_after.body).contains("/unsubscribe"));
+
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    let managed = alex.get(&format!("/mailing_lists/{}", l.id)).await;
+    assert!(
+        managed.body.contains("trainer@demo.example"),
+        "the manager sees her"
+    );
+
+    let plain = tina
+        .post(&format!("/mailing_lists/{}/unsubscribe", l.id), &[])
+        .await;
+    plain.assert_status(StatusCode::SEE_OTHER);
+    let page = tina.get(&format!("/mailing_lists/{}", l.id)).await;
+    assert_eq!(count_in(&page.body), Some(0));
+}
+
+#[tokio::test]
+async fn manager_adds_and_removes_a_group_subscription() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let members = app.child(&club, "ClubMembers");
+    let l = list(&app, &club, "Trainers", SubscribableFor::Nobody);
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    let added = alex
+        .post(
+            &format!("/mailing_lists/{}/subscriptions", l.id),
+            &[
+                ("kind", "group"),
+                ("group_id", &members.id.to_string()),
+                ("role_types", "ClubMembers.Trainer"),
+            ],
+        )
+        .await;
+    added.assert_status(StatusCode::SEE_OTHER);
+    let page = alex.get(&format!("/mailing_lists/{}", l.id)).await;
+    let today = Utc::now().date_naive();
+    let trainers = app.store.recipient_count(l.id, today).expect("count");
+    assert!(trainers >= 1);
+    assert_eq!(count_in(&page.body), Some(trainers));
+    assert!(page.body.contains("trainer@demo.example"));
+
+    let subs = app.store.subscriptions(l.id).expect("subscriptions");
+    let [sub] = subs.as_slice() else {
+        panic!("one subscription: {subs:?}")
+    };
+    alex.post(
+        &format!("/mailing_lists/{}/subscriptions/{}/delete", l.id, sub.id),
+        &[],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    assert!(app.store.subscriptions(l.id).expect("subs").is_empty());
+    let page = alex.get(&format!("/mailing_lists/{}", l.id)).await;
+    assert_eq!(count_in(&page.body), Some(0));
+}
+
+#[tokio::test]
+async fn subscription_forms_need_the_csrf_token() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let l = list(&app, &club, "Open list", SubscribableFor::Anyone);
+    let mut tina = app.signed_in("trainer@demo.example").await;
+    tina.get(&format!("/mailing_lists/{}", l.id)).await;
+    let page = tina
+        .send(
+            Method::POST,
+            &format!("/mailing_lists/{}/subscribe", l.id),
+            false,
+            Some(&[]),
+            Token::Missing,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.store
+            .recipient_count(l.id, Utc::now().date_naive())
+            .expect("count"),
+        0
+    );
+    // The manager's own additions go through the same check.
+    let jan = app.person("Jan", "Junior");
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    alex.get(&format!("/mailing_lists/{}", l.id)).await;
+    let page = alex
+        .send(
+            Method::POST,
+            &format!("/mailing_lists/{}/subscriptions", l.id),
+            false,
+            Some(&[("kind", "person"), ("person_id", &jan.id.to_string())]),
+            Token::Missing,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+}
