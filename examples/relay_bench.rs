@@ -94,6 +94,7 @@ fn main() -> anyhow::Result<()> {
         .with_mail_settings(MailSettings {
             list_domain: "lists.example.test".to_owned(),
             batch_size: args.batch,
+            smtp_sessions: args.sessions,
             ..MailSettings::default()
         });
     let body = "x".repeat(args.size);

@@ -250,12 +250,50 @@ impl MailingListPatch {
 }
 
 /// Whether `name` is a valid list mail name: `^[a-z][a-z0-9\-_.]*$`, at
-/// most 64 characters.
+/// most 64 characters, without empty parts between dots, and none of the
+/// reserved names (`postmaster` and the like).
 pub fn is_valid_mail_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
         && name.len() <= 64
+        // A dot-atom: no empty part between dots (RFC 5322, 3.2.3).
+        && !name.contains("..")
+        && !name.ends_with('.')
+        && !RESERVED_MAIL_NAMES.contains(&name)
+}
+
+/// Local parts that mail servers and senders expect to reach a person
+/// running the domain (RFC 2142), or that name the list mailbox itself;
+/// no list may take them.
+// TODO: also refuse the local part of MAIL_RETRIEVER_URL's account
+// (section 6.1); the validation would need the mail settings.
+const RESERVED_MAIL_NAMES: &[&str] = &[
+    "abuse",
+    "catchall",
+    "hostmaster",
+    "mailer-daemon",
+    "noreply",
+    "postmaster",
+    "root",
+    "webmaster",
+];
+
+#[cfg(test)]
+mod mail_name_tests {
+    use super::is_valid_mail_name;
+
+    #[rstest::rstest]
+    #[case("club-news", true)]
+    #[case("a.b", true)]
+    #[case("a..b", false)]
+    #[case("a.", false)]
+    #[case("postmaster", false)]
+    #[case("mailer-daemon", false)]
+    #[case("postmaster2", true)]
+    fn mail_names_are_dot_atoms_and_not_reserved(#[case] name: &str, #[case] is_valid: bool) {
+        assert_eq!(is_valid_mail_name(name), is_valid, "{name}");
+    }
 }
 
 /// Splits a comma or semicolon separated text into trimmed, non-blank

@@ -401,3 +401,44 @@ fn mail_for_an_unknown_list_and_unreadable_mail_do_not_block_the_next_message() 
         assert_eq!(files_in(&failed), 1, "the unreadable one was moved aside");
     }
 }
+
+#[test]
+fn a_list_with_a_delivery_report_tells_the_sender_how_many_it_reached() {
+    common::init_test_tracing();
+    for db in Db::each() {
+        let r = Relay::new(db);
+        let reporting = create_list(r.store(), &r.members, "report", |f| {
+            f.anyone_may_post = true;
+            f.delivery_report = true;
+        });
+        subscribe_members(r.store(), &reporting, &r.members);
+        r.member("member0@people.example.test");
+        let recipients = r
+            .store()
+            .recipients(reporting.id, t0().date_naive())
+            .expect("recipients")
+            .len();
+        r.drop_message(
+            "1.eml",
+            &message("report@lists.example.test", "ann@else.test", "news"),
+        );
+
+        r.retrieve_and_deliver();
+
+        let sent = r.mailer.sent();
+        let reports: Vec<_> = sent
+            .iter()
+            .filter(|m| m.envelope.to == ["ann@else.test"])
+            .collect();
+        assert_eq!(reports.len(), 1, "{}: one report", r.db.name);
+        assert_eq!(
+            reports[0].envelope.from, None,
+            "the report has the null sender"
+        );
+        let text = String::from_utf8_lossy(&reports[0].message).into_owned();
+        assert!(
+            text.contains(&format!("accepted by the mail server: {recipients}")),
+            "{text}"
+        );
+    }
+}

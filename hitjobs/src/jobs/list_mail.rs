@@ -90,6 +90,9 @@ pub(super) fn deliver<S: Store + ?Sized>(
     let state = match (message.state, list) {
         (ListMessageState::Delivering, Some(list)) => {
             forward(ctx, services, &message, &list, &raw, &inspection)?;
+            if list.delivery_report {
+                report_delivery(ctx, services, &message, &list, &inspection)?;
+            }
             ListMessageState::Finished
         }
         (ListMessageState::SenderRejected, list) if message.is_reply_due => {
@@ -308,6 +311,42 @@ fn outcome_of(delivery: &Delivery) -> BatchOutcome {
         }
     }
     outcome
+}
+
+/// The sender's delivery report, for lists that send one: how many
+/// recipients the message reached and how many refused it.
+///
+/// A crash after the report went out and before the message is marked
+/// finished sends it again; a report twice is the lesser harm.
+// TODO: list the refused addresses, as hitobito does; needs a store query
+// of the failed deliveries of a message.
+fn report_delivery<S: Store + ?Sized>(
+    ctx: &JobContext<'_, S>,
+    services: &DeliverServices<'_>,
+    message: &ListMessage,
+    list: &MailingList,
+    inspection: &Inspection,
+) -> anyhow::Result<()> {
+    let Some(summary) = ctx
+        .store()
+        .list_messages(list.id, 50)?
+        .into_iter()
+        .find(|m| m.id == message.id)
+    else {
+        return Ok(());
+    };
+    let address = relay::list_address(list, &services.relay).unwrap_or_default();
+    let text = notice::delivery_report(&summary, &address, services.lang)?;
+    match relay::rejection_reply(
+        inspection,
+        &services.relay,
+        &text.subject,
+        &text.body,
+        ctx.now(),
+    ) {
+        Some(mail) => send_single(services, &mail),
+        None => Ok(()),
+    }
 }
 
 /// The one reply to a sender who may not post, or whose message is too

@@ -1,10 +1,12 @@
 //! The automatic notices of the list mail pipeline: the reply to a sender
-//! who may not post (or whose message is too large), and the cover note
-//! of a bounce returned to the sender of the original.
+//! who may not post (or whose message is too large), the cover note of a
+//! bounce returned to the sender of the original, and the delivery report
+//! of lists that send one.
 //!
 //! The sender is often no user of ours, so there is no language of theirs
 //! to use: notices are written in the organisation's first language.
 
+use hitcore::list_mail::ListMessageSummary;
 use hitcore::relay::{Inspection, RelaySettings};
 use minijinja::context;
 
@@ -44,5 +46,25 @@ pub(super) fn returned_bounce(
         "list_bounce",
         lang,
         &context! { list_address, subject => original_subject },
+    )
+}
+
+/// The delivery report to the sender.
+pub(super) fn delivery_report(
+    summary: &ListMessageSummary,
+    list_address: &str,
+    lang: &str,
+) -> anyhow::Result<MailText> {
+    render(
+        "list_delivery_report",
+        lang,
+        &context! {
+            list_address,
+            subject => summary.subject,
+            recipients => summary.recipients,
+            sent => summary.sent,
+            failed => summary.failed,
+            uncertain => summary.uncertain,
+        },
     )
 }

@@ -281,13 +281,14 @@ impl SmtpMailer {
         Ok(conn)
     }
 
-    /// One transaction on `conn`. Any `Err` leaves the connection unusable
-    /// (the caller drops it).
-    async fn transact(
+    /// The envelope of one transaction on `conn`, up to the server's 354:
+    /// `Ok(None)` when every recipient was refused (the transaction is
+    /// reset and nothing is to be sent). Any `Err` leaves the connection
+    /// unusable (the caller drops it).
+    async fn envelope(
         conn: &mut AsyncSmtpConnection,
         mail: &OutgoingMail,
-        handing_over: &mut dyn FnMut(&Delivery) -> anyhow::Result<()>,
-    ) -> Result<Delivery, SendError> {
+    ) -> Result<(Delivery, bool), SendError> {
         let (params, from) = mail_parameters(conn, mail)?;
         conn.command(Mail::new(from, params))
             .await
@@ -296,7 +297,7 @@ impl SmtpMailer {
         let delivery = recipients(conn, &mail.envelope.to).await?;
         if delivery.accepted.is_empty() {
             conn.command(Rset).await.map_err(|e| classify(&e, "RSET"))?;
-            return Ok(delivery);
+            return Ok((delivery, false));
         }
 
         let reply = conn.command(Data).await.map_err(|e| classify(&e, "DATA"))?;
@@ -306,10 +307,11 @@ impl SmtpMailer {
                 reply.code()
             )));
         }
-        // From here the server reads message data: the only way to abandon
-        // the transaction is to drop the connection without the final dot.
-        handing_over(&delivery).map_err(SendError::Aborted)?;
+        Ok((delivery, true))
+    }
 
+    /// The message bytes and the server's answer to them.
+    async fn data(conn: &mut AsyncSmtpConnection, mail: &OutgoingMail) -> Result<(), SendError> {
         let message = mail.message.strip_suffix(b"\r\n").unwrap_or(&mail.message);
         conn.message(message).await.map_err(|e| match e.status() {
             Some(_) => classify(&e, "the end of data"),
@@ -319,11 +321,18 @@ impl SmtpMailer {
                 scrub_reply(&e.to_string())
             )),
         })?;
-        Ok(delivery)
+        Ok(())
     }
 }
 
 impl Mailer for SmtpMailer {
+    /// One transaction in two steps on the mailer's runtime: the envelope,
+    /// then the message bytes. The handover callback runs between them on
+    /// the calling thread, outside the runtime, because it writes to the
+    /// database with blocking drivers (the PostgreSQL one starts a runtime
+    /// of its own, which tokio refuses inside another). Meanwhile the
+    /// server waits in its DATA state; the only way to abandon the
+    /// transaction then is to drop the connection without the final dot.
     #[instrument(skip_all, fields(mail.recipients = mail.envelope.to.len()))]
     fn send_with_handover(
         &self,
@@ -334,12 +343,21 @@ impl Mailer for SmtpMailer {
             .runtime
             .as_ref()
             .map_err(|e| SendError::Temporary(e.clone()))?;
-        runtime.handle.block_on(async {
+        let (mut conn, delivery, has_data) = runtime.handle.block_on(async {
             let mut conn = self.checkout().await?;
-            let delivery = SmtpMailer::transact(&mut conn, mail, handing_over).await?;
-            self.checkin(conn);
-            Ok(delivery)
-        })
+            let (delivery, has_data) = SmtpMailer::envelope(&mut conn, mail).await?;
+            Ok::<_, SendError>((conn, delivery, has_data))
+        })?;
+        if has_data {
+            if let Err(e) = handing_over(&delivery) {
+                // Dropped on the runtime, without the final dot.
+                runtime.handle.block_on(async move { drop(conn) });
+                return Err(SendError::Aborted(e));
+            }
+            runtime.handle.block_on(SmtpMailer::data(&mut conn, mail))?;
+        }
+        runtime.handle.block_on(async { self.checkin(conn) });
+        Ok(delivery)
     }
 }
 

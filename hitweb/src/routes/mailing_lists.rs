@@ -529,7 +529,11 @@ struct SubscriptionBox {
 struct ManageView {
     can_manage: bool,
     subscriptions: Vec<SubscriptionRow>,
+    /// The recipients the viewer may see (the list may reach people whose
+    /// roles are invisible from above), at most [`SHOWN_RECIPIENTS`].
     recipients: Vec<Recipient>,
+    /// Recipients left out of `recipients`, hidden or past the limit.
+    recipients_not_shown: usize,
     messages: Vec<ListMessageSummary>,
     add_url: String,
     groups: Vec<OptionView>,
@@ -634,6 +638,9 @@ async fn manage_view(
             ))
         })
         .await?;
+    let total = recipients.len();
+    let recipients = visible_recipients(state, viewer, recipients).await?;
+    let recipients_not_shown = total - recipients.len();
     let (org, tree, lang) = (&*state.org, &*viewer.tree, ctx.lang);
     let rows = subscriptions
         .iter()
@@ -698,11 +705,57 @@ async fn manage_view(
         can_manage: ability::may_update_list(&viewer.actor, subject).is_allowed(),
         subscriptions: rows,
         recipients,
+        recipients_not_shown,
         messages,
         add_url: format!("/mailing_lists/{id}/subscriptions"),
         groups,
         role_types,
     })
+}
+
+/// Recipients shown on the list page at most; the rest are counted.
+const SHOWN_RECIPIENTS: usize = 500;
+
+/// The first [`SHOWN_RECIPIENTS`] of `recipients` whose person the viewer
+/// may see: managing a list does not reveal people the people pages hide
+/// (a role invisible from above, say).
+async fn visible_recipients(
+    state: &AppState,
+    viewer: &Viewer,
+    recipients: Vec<Recipient>,
+) -> Result<Vec<Recipient>, WebError> {
+    let mut ids: Vec<PersonId> = recipients.iter().map(|r| r.person_id).collect();
+    ids.dedup();
+    ids.truncate(SHOWN_RECIPIENTS * 2);
+    let (people, roles) = state
+        .db(move |s| Ok((s.people(&ids)?, s.roles_of_people(&ids)?)))
+        .await?;
+    let today = Utc::now().date_naive();
+    let visible: std::collections::HashSet<PersonId> = people
+        .iter()
+        .filter(|p| {
+            let own: Vec<_> = roles
+                .iter()
+                .filter(|r| r.person_id == p.id)
+                .cloned()
+                .collect();
+            let subject = ability::PersonSubject::new(
+                p,
+                context::is_root(state, p),
+                &own,
+                &viewer.tree,
+                &state.org,
+                today,
+            );
+            ability::person(&viewer.actor, ability::PersonAction::Show, &subject).is_allowed()
+        })
+        .map(|p| p.id)
+        .collect();
+    Ok(recipients
+        .into_iter()
+        .filter(|r| visible.contains(&r.person_id))
+        .take(SHOWN_RECIPIENTS)
+        .collect())
 }
 
 /// GET /mailing_lists/:id: the list's fields, address, recipient count and

@@ -6,7 +6,7 @@ use chrono::Utc;
 use hitcore::ability::{CreateMailingList, system};
 use hitcore::group::Group;
 use hitcore::mailing_list::{MailingList, MailingListPatch, NewMailingList, SubscribableFor};
-use hitcore::store::MailingListRepo;
+use hitcore::store::{MailingListRepo, PersonRepo};
 use poem::http::{Method, StatusCode};
 
 use crate::support::{TestApp, Token, unescape};
@@ -364,4 +364,57 @@ async fn subscription_forms_need_the_csrf_token() {
         )
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
+}
+
+/// Regression: the recipients on the list page followed the subscription,
+/// not the viewer's permissions, so a region's coordinator saw the emails
+/// of club juniors the people pages hide from them.
+#[tokio::test]
+async fn the_recipients_shown_are_only_people_the_viewer_may_see() {
+    let app = TestApp::new();
+    let region = app.group("Region North");
+    let l = list(&app, &region, "North juniors", SubscribableFor::Nobody);
+    let mut nora = app.signed_in("north@demo.example").await;
+    nora.post(
+        &format!("/mailing_lists/{}/subscriptions", l.id),
+        &[
+            ("kind", "group"),
+            ("group_id", &region.id.to_string()),
+            ("role_types", "ClubMembers.Junior"),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    let today = Utc::now().date_naive();
+    let recipients = app.store.recipients(l.id, today).expect("recipients");
+    assert!(
+        !recipients.is_empty(),
+        "the demo clubs of the region have juniors with emails"
+    );
+
+    let page = nora.get(&format!("/mailing_lists/{}", l.id)).await;
+
+    page.assert_status(StatusCode::OK);
+    for r in &recipients {
+        let person = app
+            .store
+            .person(r.person_id)
+            .expect("read")
+            .expect("exists");
+        let group = person.primary_group_id.expect("a primary group");
+        let allowed = nora
+            .get(&format!("/groups/{group}/people/{}", person.id))
+            .await;
+        if allowed.status == StatusCode::FORBIDDEN {
+            assert!(
+                !page.body.contains(&r.email),
+                "{} is hidden from Nora",
+                r.email
+            );
+        }
+    }
+    assert!(
+        page.body.contains("more not listed"),
+        "the hidden ones are counted"
+    );
 }
