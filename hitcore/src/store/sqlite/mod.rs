@@ -225,9 +225,32 @@ fn configure(conn: &mut Connection, is_file: bool) -> rusqlite::Result<()> {
          PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;",
     )?;
     if is_file {
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        switch_to_wal(conn)?;
     }
     register_fold(conn)
+}
+
+/// Puts the database file in WAL mode (a no-op once it is).
+///
+/// Switching a new file from the rollback journal takes an exclusive lock.
+/// When several processes open the new file at once, SQLite may answer
+/// SQLITE_BUSY at once, without its busy handler, to avoid a deadlock
+/// between two connections that both hold a shared lock; so the switch
+/// is tried again here for as long as the busy timeout.
+fn switch_to_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// The SQL function `hit_fold(text)`: the text in lower case by Unicode's
