@@ -58,6 +58,10 @@ struct Args {
     /// dropped at the end) instead of a SQLite file.
     #[arg(long)]
     postgres: Option<String>,
+    /// Relay into an in-memory mailer instead of the sink: what the
+    /// database's part of a delivery costs alone.
+    #[arg(long)]
+    no_smtp: bool,
 }
 
 const SMALL_ROLE: &str = "FederationMembers.Passive";
