@@ -6,14 +6,14 @@
 //! stores execute what the rules decide.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::id::GroupId;
 use crate::org::Organisation;
 use crate::validate::{Violations, clean, email, single_line};
 
 /// A group, as stored.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Group {
     pub id: GroupId,
     pub parent_id: Option<GroupId>,
@@ -35,7 +35,7 @@ pub struct Group {
 }
 
 /// A postal address, as groups and people carry it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Address {
     pub address_care_of: Option<String>,
     pub street: Option<String>,

@@ -113,6 +113,47 @@ impl Progress {
     }
 }
 
+/// The name of the counter of enqueued jobs (labels `kind`, `queue`),
+/// which the stores increment once a job is committed. Its description and
+/// every other metric name are in `hitjobs::telemetry`.
+pub const ENQUEUED_METRIC: &str = "hit_jobs_enqueued_total";
+
+/// How one queue stands at a moment, as [`crate::store::JobQueue::queue_stats`]
+/// reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueDepth {
+    pub queue: String,
+    /// Pending jobs that are due: they wait for a worker.
+    pub waiting: u64,
+    /// Pending jobs due later: scheduled ones and retries in their
+    /// back-off.
+    pub scheduled: u64,
+    /// Jobs a worker holds.
+    pub running: u64,
+    /// The `run_at` of the due job that has waited longest; `None` when
+    /// none waits.
+    pub oldest_waiting_since: Option<DateTime<Utc>>,
+}
+
+impl QueueDepth {
+    /// How long the oldest due job has waited at `now`; zero when none
+    /// waits.
+    pub fn oldest_waiting_age(&self, now: DateTime<Utc>) -> Duration {
+        self.oldest_waiting_since
+            .and_then(|since| (now - since).to_std().ok())
+            .unwrap_or(Duration::ZERO)
+    }
+}
+
+/// The queues with open jobs, and the workers alive, at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Every queue with a pending or running job, by name.
+    pub queues: Vec<QueueDepth>,
+    /// Workers that have not stopped and whose heartbeat is recent.
+    pub live_workers: u64,
+}
+
 /// A job as stored.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Job {

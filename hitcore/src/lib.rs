@@ -2,6 +2,7 @@
 
 pub mod ability;
 pub mod auth;
+pub mod cache;
 pub mod export;
 pub mod group;
 pub mod id;

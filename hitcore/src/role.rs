@@ -6,7 +6,7 @@
 //! [`crate::ability`].
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::group::Group;
 use crate::id::{GroupId, PersonId, RoleId};
@@ -18,7 +18,7 @@ use crate::validate::{Violations, clean, single_line};
 pub const MINIMUM_DAYS_TO_ARCHIVE: i64 = 7;
 
 /// A role, as stored.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Role {
     pub id: RoleId,
     pub person_id: PersonId,

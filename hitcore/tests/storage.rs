@@ -336,3 +336,51 @@ fn storage_debug_output_shows_no_credentials() {
         );
     }
 }
+
+#[test]
+fn a_probe_writes_and_deletes_a_file_and_leaves_nothing_behind() {
+    for b in backends("probe") {
+        b.storage.probe().expect(b.name);
+        b.storage.probe().expect(b.name);
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("storage");
+    let s = Storage::open(&StorageLocation::Folder(root.clone())).expect("created");
+    s.probe().expect("a writable folder");
+    let left: Vec<_> = std::fs::read_dir(root.join("health"))
+        .map(|entries| entries.filter_map(Result::ok).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "probe files left: {left:?}");
+}
+
+#[test]
+fn a_probe_of_a_folder_that_cannot_take_files_fails() {
+    // A plain file where the storage folder should be: no write can
+    // succeed there, even for root, who ignores permission bits.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("storage");
+    let s = Storage::open(&StorageLocation::Folder(root.clone())).expect("created");
+    std::fs::remove_dir_all(&root).expect("folder removed");
+    std::fs::write(&root, b"not a folder").expect("file in its place");
+    let e = s.probe().expect_err("refused");
+    assert!(
+        matches!(e, StorageError::Backend(_) | StorageError::Unavailable(_)),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn a_probe_of_an_unreachable_bucket_is_unavailable() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let url = format!("s3://nowhere/x?endpoint=http://127.0.0.1:{port}&region=us-east-1");
+    let credentials = S3Credentials::from_values(Some("test"), Some("test")).expect("pair");
+    let location = StorageLocation::parse(&url, credentials).expect("valid");
+    let s = Storage::open(&location).expect("opening does not connect");
+    assert!(
+        matches!(s.probe(), Err(StorageError::Unavailable(_))),
+        "refused connections are unavailable"
+    );
+}

@@ -1130,3 +1130,340 @@ fn password_hash_is_stored_and_read_with_the_login() {
         assert_not_found(w.s.set_password_hash(&system(SetPassword(PersonId(9999))), hash, t0()));
     });
 }
+
+// ------------------------------------------------------------------ health
+
+#[test]
+fn an_open_store_reports_the_schema_version_this_build_needs() {
+    each_store(|w| {
+        let check = w.s.schema_check().expect("the database answers");
+        assert_eq!(check.found, hitcore::store::migration::LATEST_VERSION);
+        assert_eq!(check.expected, hitcore::store::migration::LATEST_VERSION);
+        assert!(check.is_current());
+        // A probe changes nothing: asking again gives the same answer.
+        assert_eq!(w.s.schema_check().expect("again"), check);
+    });
+}
+
+// ------------------------------------------------------------ cache stamps
+
+/// The stamps the session query reads for `p`, through a session made
+/// for the purpose (valid around [`t0`]).
+fn stamps_of(w: &World<'_>, p: &Person) -> hitcore::store::Stamps {
+    let hash = format!("stamps-of-{}", p.id);
+    if w.s.session(&hash, t0()).expect("query").is_none() {
+        let session = Session {
+            person_id: p.id,
+            created_at: t0(),
+            expires_at: t0() + Duration::days(30),
+        };
+        w.s.create_session(&hash, &session).expect("stored");
+    }
+    w.s.signed_in(&hash, t0())
+        .expect("query")
+        .expect("signed in")
+        .stamps
+}
+
+/// What a write must do to a stamp.
+#[derive(Clone, Copy, PartialEq)]
+enum Stamp {
+    Changes,
+    Stays,
+    /// Either: the write may touch no row of what the stamp covers, and
+    /// PostgreSQL's statement triggers bump it even then.
+    Either,
+}
+
+use Stamp::{Changes, Either, Stays};
+
+/// Checks after each write which stamps of `p` changed.
+struct StampWatch<'w, 'a> {
+    w: &'w World<'a>,
+    p: Person,
+    last: hitcore::store::Stamps,
+}
+
+impl<'w, 'a> StampWatch<'w, 'a> {
+    fn new(w: &'w World<'a>, p: &Person) -> Self {
+        StampWatch {
+            w,
+            p: p.clone(),
+            last: stamps_of(w, p),
+        }
+    }
+
+    /// Asserts what changed since the last call; `what` names the write.
+    fn changed(&mut self, what: &str, access: Stamp, groups: Stamp, memberships: Stamp) {
+        let now = stamps_of(self.w, &self.p);
+        for (name, before, after, expected) in [
+            ("access", self.last.access, now.access, access),
+            ("groups", self.last.groups, now.groups, groups),
+            (
+                "memberships",
+                self.last.memberships,
+                now.memberships,
+                memberships,
+            ),
+        ] {
+            if expected != Either {
+                assert_eq!(
+                    before != after,
+                    expected == Changes,
+                    "{what}: the {name} stamp {}",
+                    if expected == Changes {
+                        "stayed"
+                    } else {
+                        "changed"
+                    }
+                );
+            }
+        }
+        self.last = now;
+    }
+}
+
+#[test]
+fn signed_in_reads_the_session_its_person_and_the_stamps_at_once() {
+    each_store(|w| {
+        let a = w.person("Anna", "A", &w.root_members, MEMBER);
+        let b = w.person("Beat", "B", &w.root_members, MEMBER);
+        let session = Session {
+            person_id: a.id,
+            created_at: t0(),
+            expires_at: t0() + Duration::hours(2),
+        };
+        w.s.create_session("hash-s", &session).expect("stored");
+
+        let found =
+            w.s.signed_in("hash-s", t0())
+                .expect("query")
+                .expect("found");
+        assert_eq!(found.session, session);
+        assert_eq!(found.person, w.person_now(&a));
+        assert_eq!(w.s.signed_in("unknown", t0()).expect("query"), None);
+        let later = t0() + Duration::hours(3);
+        assert_eq!(w.s.signed_in("hash-s", later).expect("query"), None);
+
+        let (sa, sb) = (stamps_of(w, &a), stamps_of(w, &b));
+        assert_eq!(found.stamps, sa, "reading changes no stamp");
+        assert_ne!(sa.access, sb.access, "each person has a stamp of their own");
+        assert_eq!((sa.groups, sa.memberships), (sb.groups, sb.memberships));
+    });
+}
+
+#[test]
+fn every_write_to_a_persons_roles_gives_them_a_new_access_stamp() {
+    each_store(|w| {
+        let a = w.person("Anna", "A", &w.root_members, MEMBER);
+        let b = w.person("Beat", "B", &w.root_members, MEMBER);
+        let others = stamps_of(w, &b).access;
+        let mut watch = StampWatch::new(w, &a);
+
+        let role = w.add_role(&a, &w.root_board, PRESIDENT, Some(day(-30)), None, at(-30));
+        watch.changed("adding a role", Changes, Stays, Changes);
+        let ended = RolePatch {
+            label: None,
+            start_on: Some(day(-30)),
+            end_on: Some(day(-1)),
+        };
+        w.s.update_role(&system(UpdateRole(role.id)), &ended, t0())
+            .expect("ended");
+        watch.changed("ending a role", Changes, Stays, Changes);
+        let young = w.add_role(&a, &w.root_board, BOARD_MEMBER, Some(day(0)), None, t0());
+        watch.changed("adding another", Changes, Stays, Changes);
+        let removed =
+            w.s.remove_role(&system(DestroyRole(young.id)), t0())
+                .expect("removed");
+        assert_eq!(removed, RemoveOutcome::Delete);
+        watch.changed("deleting a role", Changes, Stays, Changes);
+        let old = w.add_role(
+            &a,
+            &w.root_board,
+            BOARD_MEMBER,
+            Some(day(-30)),
+            None,
+            at(-30),
+        );
+        watch.changed("adding an old role", Changes, Stays, Changes);
+        w.s.remove_role(&system(DestroyRole(old.id)), t0())
+            .expect("removed");
+        watch.changed("removing by ending it", Changes, Stays, Changes);
+
+        assert_eq!(stamps_of(w, &b).access, others, "the others keep theirs");
+    });
+}
+
+#[test]
+fn every_write_to_the_groups_gives_a_new_groups_stamp() {
+    each_store(|w| {
+        let a = w.person("Anna", "A", &w.root_members, MEMBER);
+        let mut watch = StampWatch::new(w, &a);
+
+        let (region, _, _) = w.region(&w.root, "North");
+        watch.changed("creating groups", Stays, Changes, Either);
+        w.s.update_group(&system(UpdateGroup(region.id)), &named("Nord"), at(1))
+            .expect("updated");
+        watch.changed("updating a group", Stays, Changes, Either);
+        let team = w.members(&w.root_members, "Team");
+        watch.changed("creating a group", Stays, Changes, Either);
+        let permit = system(MoveGroup {
+            group: team.id,
+            new_parent: region.id,
+        });
+        w.s.move_group(&permit, at(1)).expect("moved");
+        watch.changed("moving a group", Stays, Changes, Either);
+        w.s.delete_group(&system(DestroyGroup(team.id)), at(1))
+            .expect("deleted");
+        watch.changed("deleting a group", Stays, Changes, Either);
+        let old = w.members(&w.root_members, "Old");
+        watch.changed("creating a group", Stays, Changes, Either);
+        w.s.archive_group(&system(ArchiveGroup(old.id)), at(1))
+            .expect("archived");
+        watch.changed("archiving a group", Stays, Changes, Either);
+
+        // Anna's own group goes: her roles in it change, and so her stamp.
+        let club = w.members(&w.root_members, "Club");
+        w.add_role(&a, &club, MEMBER, Some(day(-30)), None, at(-30));
+        watch.changed("a role in a new group", Changes, Changes, Changes);
+        w.s.archive_group(&system(ArchiveGroup(club.id)), at(1))
+            .expect("archived");
+        watch.changed("archiving her group", Changes, Changes, Changes);
+    });
+}
+
+#[test]
+fn writes_that_change_who_a_list_reaches_give_a_new_memberships_stamp() {
+    use hitcore::ability::{CreateMailingList, ManageSubscriptions};
+    use hitcore::mailing_list::{MailingListPatch, NewMailingList, Subscriber};
+
+    each_store(|w| {
+        let (a, _) = w.person_with(
+            patch("Anna", "A", Some("anna@example.org")),
+            &w.root_members,
+            MEMBER,
+            t0(),
+        );
+        let mut watch = StampWatch::new(w, &a);
+
+        w.person("Beat", "B", &w.root_members, MEMBER);
+        watch.changed("a new person", Stays, Stays, Changes);
+        let p = patch("Anna", "A", Some("anna@new.example"));
+        w.s.update_person(
+            &system(UpdatePerson(a.id)),
+            Some(&system(UpdateEmail(a.id))),
+            &p,
+            at(1),
+        )
+        .expect("saved");
+        watch.changed("a new email", Stays, Stays, Changes);
+        let mail = ContactInput {
+            value: "anna@work.example".into(),
+            label: "Arbeit".into(),
+            is_public: false,
+            is_mailing: true,
+        };
+        let e =
+            w.s.add_additional_email(&system(UpdatePerson(a.id)), &mail)
+                .expect("email");
+        watch.changed("an additional email", Stays, Stays, Changes);
+        w.s.remove_contact(&system(UpdatePerson(a.id)), e.id)
+            .expect("removed");
+        watch.changed("removing it", Stays, Stays, Changes);
+
+        let fields = MailingListPatch {
+            name: Some("News".to_owned()),
+            ..MailingListPatch::default()
+        }
+        .validated()
+        .expect("valid list fields");
+        let list =
+            w.s.create_mailing_list(
+                &system(CreateMailingList(w.root.id)),
+                &NewMailingList {
+                    group_id: w.root.id,
+                    fields,
+                },
+                t0(),
+            )
+            .expect("list");
+        watch.changed("a new list", Stays, Stays, Changes);
+        let group = Subscriber::Group {
+            group_id: w.root_members.id,
+            role_types: vec![MEMBER.to_owned()],
+        };
+        let s =
+            w.s.add_subscription(&system(ManageSubscriptions(list.id)), &group)
+                .expect("subscribed");
+        watch.changed("a group subscription", Stays, Stays, Changes);
+        w.s.remove_subscription(&system(ManageSubscriptions(list.id)), s.id)
+            .expect("removed");
+        watch.changed("removing it", Stays, Stays, Changes);
+    });
+}
+
+#[test]
+fn bulk_loaded_people_get_stamps_that_later_writes_change() {
+    use hitcore::store::BulkLoad;
+    use hitcore::store::sqlite::SqliteStore;
+
+    let org = demo_org();
+    let options = hitcore::scale::ScaleOptions {
+        people: 300,
+        groups: 30,
+        seed: 5,
+        admin_email: "admin@demo.example".to_owned(),
+    };
+    let check = |store: &dyn BulkLoad| {
+        hitcore::scale::load(store, &org, &options, None, t0(), &mut |_| {}).expect("loaded");
+        let stamps = |id: i64| {
+            let hash = format!("bulk-{id}");
+            let session = Session {
+                person_id: PersonId(id),
+                created_at: t0(),
+                expires_at: t0() + Duration::days(1),
+            };
+            if store.session(&hash, t0()).expect("query").is_none() {
+                store.create_session(&hash, &session).expect("stored");
+            }
+            store
+                .signed_in(&hash, t0())
+                .expect("query")
+                .expect("every loaded person has stamps")
+                .stamps
+        };
+        let all: std::collections::HashSet<i64> = (1..=300).map(|id| stamps(id).access).collect();
+        assert_eq!(all.len(), 300, "a stamp of their own for everyone");
+        let before = stamps(7);
+        let role = store
+            .roles_of_person(PersonId(7))
+            .expect("roles")
+            .pop()
+            .expect("a loaded role");
+        store
+            .remove_role(&system(DestroyRole(role.id)), t0())
+            .expect("removed");
+        let after = stamps(7);
+        assert_ne!(after.access, before.access);
+        assert_ne!(after.memberships, before.memberships);
+        assert_eq!(stamps(8).access, stamps(8).access);
+    };
+    eprintln!("--- store: sqlite memory (bulk)");
+    check(&SqliteStore::in_memory(org.clone()).expect("sqlite"));
+    if let Some(base) = std::env::var("HIT_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    {
+        eprintln!("--- store: postgres (bulk)");
+        let schema = hitcore::store::postgres::TestSchema::create(&base).expect("schema");
+        let store = hitcore::store::open_bulk(schema.url(), org.clone()).expect("postgres");
+        check(&*store);
+    }
+}
+
+/// The demo federation, which the scale generator plans for.
+fn demo_org() -> std::sync::Arc<hitcore::Organisation> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/demo-federation.toml");
+    std::sync::Arc::new(hitcore::Organisation::from_file(&path).expect("demo federation"))
+}

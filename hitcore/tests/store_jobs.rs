@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use hitcore::ability::{self, Actor, ManageJob, system};
-use hitcore::jobs::{Job, JobState, NewJob, Progress};
+use hitcore::jobs::{Job, JobState, NewJob, Progress, QueueStats};
 use hitcore::store::{JobQueue, Store, StoreError};
 use hitcore::{JobId, PersonId, WorkerId};
 use serde_json::json;
@@ -898,5 +898,80 @@ fn enqueue_of_a_job_for_later_wakes_nobody() {
         let started = Instant::now();
         s.wait_for_jobs(timeout).expect("waited");
         assert!(started.elapsed() >= timeout, "{:?}", started.elapsed());
+    });
+}
+
+#[test]
+fn queue_stats_count_open_jobs_per_queue_and_live_workers() {
+    each_store(|w| {
+        let s = w.s;
+        let dead_after = Duration::from_secs(30);
+        let empty = s.queue_stats(secs(10), dead_after).expect("stats");
+        assert_eq!(empty, QueueStats::default(), "no job and no worker yet");
+
+        // default: two due (at t0 and t0 + 5 s), one due later, one
+        // running, one done and one failed (neither counts); mail: one due.
+        failed_job(s, new_job("failed"), secs(2));
+        let done = enqueue(s, new_job("done"));
+        let done_by = worker(s, t0());
+        assert_eq!(ids(&claim(s, done_by, 1, t0())), [done]);
+        s.succeed(done_by, &[done], secs(1)).expect("done");
+        let running = enqueue(s, new_job("running"));
+        let busy = worker(s, t0());
+        assert_eq!(ids(&claim(s, busy, 1, t0())), [running]);
+        enqueue(s, new_job("oldest"));
+        enqueue(
+            s,
+            NewJob {
+                run_at: secs(5),
+                ..new_job("younger")
+            },
+        );
+        enqueue(
+            s,
+            NewJob {
+                run_at: secs(3600),
+                ..new_job("later")
+            },
+        );
+        enqueue(
+            s,
+            NewJob {
+                queue: "mail".to_owned(),
+                ..new_job("mail")
+            },
+        );
+        let stopped = worker(s, t0());
+        s.stop_worker(stopped, secs(1)).expect("stopped");
+        s.heartbeat(busy, secs(20)).expect("beat");
+
+        let stats = s.queue_stats(secs(40), dead_after).expect("stats");
+
+        // Only busy beat within the last 30 s.
+        assert_eq!(stats.live_workers, 1);
+        let queues: Vec<&str> = stats.queues.iter().map(|q| q.queue.as_str()).collect();
+        assert_eq!(queues, ["default", "mail"]);
+        let default = &stats.queues[0];
+        assert_eq!(
+            (default.waiting, default.scheduled, default.running),
+            (2, 1, 1)
+        );
+        assert_eq!(default.oldest_waiting_since, Some(t0()));
+        assert_eq!(
+            default.oldest_waiting_age(secs(40)),
+            Duration::from_secs(40)
+        );
+        let mail = &stats.queues[1];
+        assert_eq!((mail.waiting, mail.scheduled, mail.running), (1, 0, 0));
+
+        let early = s
+            .queue_stats(secs(3), Duration::from_secs(3600))
+            .expect("stats");
+        assert_eq!(early.live_workers, 3, "all but the stopped one");
+        assert_eq!(
+            (early.queues[0].waiting, early.queues[0].scheduled),
+            (1, 2),
+            "at 3 s the job due at 5 s is scheduled"
+        );
     });
 }

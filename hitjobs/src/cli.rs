@@ -40,6 +40,11 @@ pub struct Cli {
     /// Seconds between looks for jobs of dead workers and overdue jobs.
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
     pub recover_every_secs: u64,
+    /// Run no jobs: check that the database answers at this build's
+    /// schema and that the storage takes a file, say so and exit (0 when
+    /// ready, 1 when not), for the health checks of worker hosts.
+    #[arg(long)]
+    pub check: bool,
 }
 
 impl Cli {
@@ -102,6 +107,12 @@ mod tests {
         assert_eq!(options.batch, 500);
         assert_eq!(options.queues, None);
         assert_eq!(options.grace, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn check_is_off_unless_asked_for() {
+        assert!(!parse(&[]).expect("no flags").check);
+        assert!(parse(&["--check"]).expect("valid flags").check);
     }
 
     #[test]

@@ -22,6 +22,7 @@ use tracing_subscriber::EnvFilter;
 use crate::mail::{
     FolderMailer, MailSettings, Mailer, SecretUrl, SendmailMailer, SmtpMailer, SmtpUrl,
 };
+use crate::telemetry::TelemetryConfig;
 
 /// The settings shared with the web server.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,6 +43,9 @@ pub struct Config {
     pub root_email: Option<String>,
     /// How mail goes out and where the list mailbox is.
     pub mail: MailConfig,
+    /// Errors to Sentry and metrics for Prometheus (`SENTRY_DSN`,
+    /// `SENTRY_ENVIRONMENT`, `METRICS_ADDR`); by default neither.
+    pub telemetry: TelemetryConfig,
 }
 
 const DEFAULT_DATABASE_URL: &str = "sqlite://data/hitobito.sqlite3";
@@ -51,7 +55,8 @@ impl Config {
     /// Reads the configuration from the environment.
     ///
     /// # Errors
-    /// A storage setting that cannot be used, naming the variable.
+    /// A storage, mail or telemetry setting that cannot be used, naming
+    /// the variable.
     pub fn from_env() -> anyhow::Result<Config> {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
@@ -61,7 +66,8 @@ impl Config {
     /// database URL is usable is for [`hitcore::store::open`] to say.
     ///
     /// # Errors
-    /// A storage setting that cannot be used, naming the variable.
+    /// A storage, mail or telemetry setting that cannot be used, naming
+    /// the variable.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
@@ -77,9 +83,11 @@ impl Config {
             }
         };
         let mail = MailConfig::from_lookup(&lookup, &database_url)?;
+        let telemetry = TelemetryConfig::from_lookup(&lookup)?;
         Ok(Config {
             storage,
             mail,
+            telemetry,
             root_email: get("HIT_ROOT_EMAIL").map(|e| e.trim().to_owned()),
             org_file: hitcore::org::resolve_definition_path(&org),
             database_url,
@@ -96,6 +104,7 @@ impl Config {
             "Configuration loaded"
         );
         self.mail.log();
+        self.telemetry.log();
     }
 }
 

@@ -11,6 +11,7 @@ pub mod mail_text;
 pub mod registry;
 pub mod runtime;
 pub mod shutdown;
+pub mod telemetry;
 
 pub use embedded::{EmbeddedWorker, spawn_embedded};
 pub use registry::{JobContext, PermanentFailure, Registry};

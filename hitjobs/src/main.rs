@@ -1,6 +1,6 @@
-//! Starts a worker process: flags, logging, configuration, organisation,
-//! store, then the worker, which runs until SIGTERM or SIGINT. Nothing else
-//! happens here.
+//! Starts a worker process: flags, logging, configuration, telemetry
+//! (Sentry, the metrics listener), organisation, store, then the worker,
+//! which runs until SIGTERM or SIGINT. Nothing else happens here.
 //!
 //! The database must be at this build's schema: like the web server, the
 //! worker refuses a database that is behind or ahead (run `hitweb
@@ -18,11 +18,17 @@ use hitjobs::cli::Cli;
 use hitjobs::config::{self, Config};
 use hitjobs::jobs::{self, Services};
 use hitjobs::shutdown::Signals;
+use hitjobs::telemetry;
 
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    if let Err(e) = run(cli).await {
+    let result = if cli.check {
+        check().await
+    } else {
+        run(cli).await
+    };
+    if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
@@ -34,6 +40,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut signals = Signals::install().context("while installing the signal handlers")?;
     let config = Config::from_env()?;
     config.log();
+    // Kept until the end of `run`: dropping it sends what is queued.
+    let _sentry = telemetry::init_sentry(&config.telemetry, "hitjobs");
+    if let Some(addr) = config.telemetry.metrics_addr {
+        telemetry::install_metrics(addr)?;
+    }
     let org = Arc::new(load_org(&config)?);
 
     let storage = hitcore::storage::Storage::open(&config.storage)
@@ -68,6 +79,38 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     token.trigger();
     stopped.await.context("while stopping the worker")?;
     Ok(())
+}
+
+/// `hitjobs --check`: the readiness probe of a worker host. Opens the
+/// store as a start would (a database behind or ahead is refused, an empty
+/// one gets the schema), reads the schema version and writes and deletes
+/// a probe file in the storage; prints `ready` when all of it worked.
+async fn check() -> anyhow::Result<()> {
+    init_tracing();
+    let config = Config::from_env()?;
+    let org = Arc::new(load_org(&config)?);
+    tokio::task::spawn_blocking(move || {
+        let store = open_store(&config, org)?;
+        let schema = store
+            .schema_check()
+            .context("while reading the schema version")?;
+        anyhow::ensure!(
+            schema.is_current(),
+            "the database schema is at version {}, this build needs {}",
+            schema.found,
+            schema.expected
+        );
+        hitcore::storage::Storage::open(&config.storage)
+            .and_then(|storage| storage.probe())
+            .with_context(|| format!("while writing a probe file to {}", config.storage))?;
+        println!(
+            "ready: the database answers at schema version {}, the storage takes files",
+            schema.found
+        );
+        Ok(())
+    })
+    .await
+    .context("while checking")?
 }
 
 /// Logs to stdout, in colour only on a terminal, at the level `RUST_LOG`

@@ -442,3 +442,39 @@ fn a_list_with_a_delivery_report_tells_the_sender_how_many_it_reached() {
         );
     }
 }
+
+#[test]
+fn relay_counters_count_fetched_forwarded_and_rejected_messages() {
+    common::init_test_tracing();
+    let r = Relay::new(Db::sqlite());
+    let sender = "ann@people.example.test";
+    r.member(sender);
+    r.member("member0@people.example.test");
+    r.drop_message(
+        "1.eml",
+        &message("club@lists.example.test", sender, "hello"),
+    );
+    r.drop_message(
+        "2.eml",
+        &message("club@lists.example.test", "eve@else.test", "spam"),
+    );
+    // A recorder of this thread only: the inline worker runs the jobs
+    // here, and other tests of this binary cannot add to its counts.
+    let recorder = hitjobs::telemetry::metrics::recorder();
+    let handle = recorder.handle();
+
+    metrics::with_local_recorder(&recorder, || r.retrieve_and_deliver());
+
+    let text = handle.render();
+    for (series, n) in [
+        ("hit_relay_messages_fetched_total", 2),
+        ("hit_relay_messages_forwarded_total", 1),
+        ("hit_relay_messages_rejected_total", 1),
+    ] {
+        assert!(
+            text.contains(&format!("{series} {n}\n")),
+            "{series} {n}:\n{text}"
+        );
+    }
+    assert!(!text.contains("hit_relay_messages_bounced_total"), "{text}");
+}

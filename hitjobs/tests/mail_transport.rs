@@ -113,6 +113,44 @@ fn a_closed_port_is_a_temporary_failure() {
 }
 
 #[test]
+fn smtp_transactions_are_counted_by_outcome() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        listener.local_addr().expect("bound").port()
+    };
+    let closed =
+        SmtpMailer::new(SmtpUrl::parse(&format!("smtp://127.0.0.1:{port}")).expect("valid"));
+    let server = server_var("HIT_TEST_SMTP_URL");
+    // A recorder of this thread only, where the mailer counts: other
+    // tests of this binary cannot add to it.
+    let recorder = hitjobs::telemetry::metrics::recorder();
+    let handle = recorder.handle();
+
+    metrics::with_local_recorder(&recorder, || {
+        let to = ["ann@people.example.test".to_owned()];
+        assert!(closed.send(&outgoing("closed", &to)).is_err());
+        if let Some(smtp) = &server {
+            let tag = unique_tag();
+            smtp_mailer(smtp)
+                .send(&outgoing(&tag, &people(&tag, &["ann"])))
+                .expect("sent");
+        }
+    });
+
+    let text = handle.render();
+    assert!(
+        text.contains("hit_smtp_deliveries_total{outcome=\"temporary\"} 1\n"),
+        "{text}"
+    );
+    if server.is_some() {
+        assert!(
+            text.contains("hit_smtp_deliveries_total{outcome=\"sent\"} 1\n"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
 fn a_refused_handover_sends_nothing_and_the_mailer_recovers() {
     let (Some(smtp), Some(imap)) = (
         server_var("HIT_TEST_SMTP_URL"),

@@ -4,17 +4,21 @@ use poem::middleware::Csrf;
 use poem::web::cookie::SameSite;
 use poem::{Endpoint, EndpointExt, Response, Route, get, post};
 
+use crate::config::Config;
 use crate::routes::{
-    dev_mails, groups, home, jobs, mailing_lists, passwords, people, pictures, roles, search, users,
+    dev_mails, groups, health, home, jobs, language, mailing_lists, passwords, people, pictures,
+    roles, search, users,
 };
 use crate::state::AppState;
 use crate::{assets, context, middleware};
 
 /// The whole application: routes, then (inside out) the CSRF check and
 /// the request body limit (for all routes but the picture upload), the
-/// request context with error pages, Poem's CSRF token machinery,
-/// `Vary: HX-Request`, the security headers, the access log and the
-/// shared state.
+/// catching of handler panics, the request context with error pages,
+/// Poem's CSRF token machinery, `Vary: HX-Request`, the security headers,
+/// the access log (with the metrics and the Sentry hub) and the shared
+/// state. The assets and the health endpoints sit outside the
+/// session and CSRF layers: they set no cookie and need no account.
 pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
     let pages = Route::new()
         .at("/", get(home::show))
@@ -23,6 +27,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
             get(users::sign_in_form).post(users::sign_in),
         )
         .at("/users/sign_out", post(users::sign_out))
+        .at("/language", post(language::update))
         .at("/users/password", post(passwords::create))
         .at("/users/password/new", get(passwords::new_form))
         .at(
@@ -147,15 +152,18 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
             post(pictures::upload),
         )
         .nest("/", pages)
+        .around(middleware::catch_panic)
         .around(context::middleware);
 
     let csrf = Csrf::new()
         .cookie_name("hit_csrf")
         .secure(state.config.secure_cookies)
         .same_site(SameSite::Lax)
-        .key(csrf_key());
+        .key(csrf_key(&state.config));
     Route::new()
         .at("/assets/*path", get(assets::show))
+        .at("/healthz", get(health::live))
+        .at("/readyz", get(health::ready))
         .nest("/", pages.with(csrf))
         .around(middleware::vary_hx_request)
         .around(middleware::security_headers)
@@ -163,11 +171,21 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         .data(state)
 }
 
-/// A random key per process for Poem's CSRF cookies.
-///
-/// Limitations: several web processes behind one proxy would each refuse
-/// the others' tokens; they would need a shared key from the configuration.
-fn csrf_key() -> [u8; 32] {
+/// The key of Poem's CSRF cookies: derived from `HIT_SECRET_KEY`, so
+/// that every web process of a deployment accepts the tokens of the
+/// others; unset, a random key per process, with a warning on PostgreSQL
+/// (production, where several processes run behind one proxy) and none on
+/// SQLite (development, one process).
+fn csrf_key(config: &Config) -> [u8; 32] {
+    if let Some(key) = &config.secret_key {
+        return key.derive("hitweb csrf");
+    }
+    if config.database_url.starts_with("postgres") {
+        tracing::warn!(
+            "HIT_SECRET_KEY is not set: CSRF tokens are valid only in this process; \
+             set it (the same on every web process) to run more than one"
+        );
+    }
     let hex = hitcore::auth::new_token();
     let mut key = [0u8; 32];
     for (i, byte) in key.iter_mut().enumerate() {

@@ -33,6 +33,42 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// The deployment's secret key (`HIT_SECRET_KEY`): at least 32 random
+/// bytes, written as hex (64 or more digits, `openssl rand -hex 32`). Every
+/// use derives a key of its own from it ([`SecretKey::derive`]), so the
+/// value itself never reaches a cookie or a log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretKey(Secret);
+
+/// The fewest bytes `HIT_SECRET_KEY` must hold.
+pub const SECRET_KEY_BYTES: usize = 32;
+
+impl SecretKey {
+    /// Checks and wraps a hex key; `None` when it is not hex or shorter
+    /// than [`SECRET_KEY_BYTES`].
+    pub fn from_hex(value: &str) -> Option<SecretKey> {
+        let value = value.trim();
+        let is_hex = value.len().is_multiple_of(2) && value.bytes().all(|b| b.is_ascii_hexdigit());
+        (is_hex && value.len() >= 2 * SECRET_KEY_BYTES)
+            .then(|| SecretKey(Secret::new(value.to_ascii_lowercase())))
+    }
+
+    /// A 32-byte key for one `purpose` (`"hitweb csrf"`): the SHA-256 of
+    /// the purpose and the key. Different purposes get unrelated keys, and
+    /// none of them gives the secret away.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        let digest = hitcore::auth::token_hash(&format!("{purpose}\n{}", self.0.expose()));
+        let mut key = [0u8; 32];
+        for (i, byte) in key.iter_mut().enumerate() {
+            *byte = digest
+                .get(2 * i..2 * i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .unwrap_or_default();
+        }
+        key
+    }
+}
+
 /// The web server's settings.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -62,6 +98,11 @@ pub struct Config {
     /// `HIT_SECURE_COOKIES`: whether cookies carry `Secure` (set it behind
     /// HTTPS). Default `false`.
     pub secure_cookies: bool,
+    /// `HIT_SECRET_KEY`: the key the CSRF tokens are derived from, the
+    /// same on every web process of a deployment (see [`SecretKey`]).
+    /// Default: none, so each process makes a random one at start, and
+    /// only that process accepts its tokens.
+    pub secret_key: Option<SecretKey>,
     /// `STORAGE_URL`: where export files and person pictures are kept: a
     /// folder (`file:///var/lib/hit/storage` or a plain path, created at
     /// start) or an S3 bucket
@@ -77,11 +118,20 @@ pub struct Config {
     /// so that one command runs everything in development; no on
     /// PostgreSQL, where separate `hitjobs` processes do.
     pub embedded_worker: bool,
+    /// `MEMCACHE_SERVERS`: the memcached servers the web processes of a
+    /// deployment share as their cache, separated by commas
+    /// (`10.0.0.5:11211,10.0.0.6:11211`; the port defaults to 11211).
+    /// Default: unset, so each process caches in its own memory.
+    pub memcache_servers: Option<String>,
     /// The mail variables (`SMTP_URL`, `SENDMAIL`, `MAIL_FOLDER`,
     /// `MAIL_RETRIEVER_URL`, `MAIL_LIST_DOMAIN`, `MAIL_FROM`,
     /// `MAIL_BATCH_SIZE`), read by the worker's own type since the
     /// embedded worker uses them.
     pub mail: hitjobs::config::MailConfig,
+    /// `SENTRY_DSN`, `SENTRY_ENVIRONMENT` and `METRICS_ADDR`, read by the
+    /// worker's own type, which `hitjobs` processes read too. Default:
+    /// neither Sentry nor a metrics listener.
+    pub telemetry: hitjobs::telemetry::TelemetryConfig,
 }
 
 /// A configuration value that cannot be used.
@@ -139,7 +189,26 @@ impl Config {
                     message: format!("`{}`: {}", e.value, e.message),
                 }
             })?;
+        let memcache_servers = get("MEMCACHE_SERVERS");
+        if let Some(servers) = &memcache_servers {
+            hitcore::cache::parse_servers(servers).map_err(|e| match e {
+                hitcore::cache::CacheError::Config { variable, message } => {
+                    ConfigError { variable, message }
+                }
+                other => ConfigError {
+                    variable: "MEMCACHE_SERVERS",
+                    message: other.to_string(),
+                },
+            })?;
+        }
+        let telemetry =
+            hitjobs::telemetry::TelemetryConfig::from_lookup(&lookup).map_err(|e| ConfigError {
+                variable: e.variable,
+                message: e.message,
+            })?;
         Ok(Config {
+            telemetry,
+            memcache_servers,
             storage,
             embedded_worker,
             mail,
@@ -151,6 +220,7 @@ impl Config {
             demo_password: password_var("HIT_DEMO_PASSWORD", get("HIT_DEMO_PASSWORD"))?,
             root_email: email_var("HIT_ROOT_EMAIL", get("HIT_ROOT_EMAIL"))?,
             secure_cookies: bool_var("HIT_SECURE_COOKIES", get("HIT_SECURE_COOKIES"))?,
+            secret_key: secret_key_var(get("HIT_SECRET_KEY"))?,
         })
     }
 
@@ -166,10 +236,13 @@ impl Config {
             demo_password: None,
             root_email: None,
             secure_cookies: false,
+            secret_key: None,
             storage: StorageLocation::Memory,
             embedded_worker: false,
+            memcache_servers: None,
             mail: hitjobs::config::MailConfig::from_lookup(|_| None, "sqlite::memory:")
                 .expect("the mail defaults are valid"),
+            telemetry: hitjobs::telemetry::TelemetryConfig::default(),
         }
     }
 
@@ -191,11 +264,14 @@ impl Config {
             demo_password = ?self.demo_password,
             root_email_set = self.root_email.is_some(),
             secure_cookies = self.secure_cookies,
+            secret_key = ?self.secret_key,
             storage = %self.storage,
             embedded_worker = self.embedded_worker,
+            memcache_servers = self.memcache_servers.as_deref().unwrap_or("unset: in process memory"),
             "Configuration loaded"
         );
         self.mail.log();
+        self.telemetry.log();
     }
 }
 
@@ -321,6 +397,22 @@ fn password_var(
     }
 }
 
+fn secret_key_var(value: Option<String>) -> Result<Option<SecretKey>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let refused = || ConfigError {
+        variable: "HIT_SECRET_KEY",
+        message: format!(
+            "expected at least {SECRET_KEY_BYTES} bytes as hex ({} or more digits 0-9, a-f, \
+             e.g. from `openssl rand -hex 32`), got {} characters",
+            2 * SECRET_KEY_BYTES,
+            value.trim().chars().count()
+        ),
+    };
+    SecretKey::from_hex(&value).map(Some).ok_or_else(refused)
+}
+
 fn bool_var(variable: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
     match value.as_deref().map(str::trim) {
         None => Ok(false),
@@ -335,7 +427,8 @@ fn bool_var(variable: &'static str, value: Option<String>) -> Result<bool, Confi
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
+    use std::cell::RefCell;
+    use std::collections::{BTreeSet, HashMap};
 
     use super::*;
 
@@ -377,10 +470,24 @@ mod tests {
             ("HIT_ADMIN_PASSWORD", "short"),
             ("HIT_ROOT_EMAIL", "not-an-email"),
             ("DATABASE_URL", "mysql://x"),
+            ("MEMCACHE_SERVERS", "cache:port"),
+            ("METRICS_ADDR", "localhost:metrics"),
+            ("SENTRY_DSN", "no dsn"),
         ] {
             let err = config(&[(var, value)]).expect_err("invalid value");
             assert_eq!(err.variable, var);
         }
+    }
+
+    #[test]
+    fn memcache_servers_are_kept_as_given_and_unset_by_default() {
+        assert_eq!(config(&[]).expect("defaults").memcache_servers, None);
+        let servers = "10.0.0.5:11211, 10.0.0.6";
+        let c = config(&[("MEMCACHE_SERVERS", servers)]).expect("valid");
+        assert_eq!(c.memcache_servers.as_deref(), Some(servers));
+        let err = config(&[("MEMCACHE_SERVERS", "memcache://a:1,http://b")]).expect_err("bad");
+        assert!(err.to_string().starts_with("MEMCACHE_SERVERS: "), "{err}");
+        assert!(err.to_string().contains("http://b"), "{err}");
     }
 
     #[test]
@@ -480,6 +587,87 @@ mod tests {
         for shown in [format!("{c:?}"), c.storage.to_string()] {
             assert!(!shown.contains("AKIDNOTSHOWN"), "{shown}");
             assert!(!shown.contains("secret-not-shown"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn secret_key_is_hex_of_at_least_32_bytes_and_masked() {
+        let hex = "0123456789abcdef".repeat(4);
+        let c = config(&[("HIT_SECRET_KEY", &hex)]).expect("valid");
+        let key = c.secret_key.clone().expect("set");
+        assert!(!format!("{c:?}").contains("0123456789abcdef"));
+        assert_eq!(key.derive("a"), key.derive("a"));
+        assert_ne!(key.derive("a"), key.derive("b"));
+        let upper = config(&[("HIT_SECRET_KEY", &hex.to_uppercase())]).expect("valid");
+        assert_eq!(upper.secret_key.expect("set").derive("a"), key.derive("a"));
+        assert!(config(&[]).expect("valid").secret_key.is_none());
+        for wrong in [&hex[..62], &format!("{}zz", &hex[..62]), "not hex at all"] {
+            let err = config(&[("HIT_SECRET_KEY", wrong)]).expect_err("refused");
+            assert_eq!(err.variable, "HIT_SECRET_KEY");
+            assert!(!err.to_string().contains(wrong), "{err}");
+        }
+    }
+
+    /// The names both binaries ask their lookup for, with a few settings
+    /// that make them ask for more (the S3 pair, Sentry's environment).
+    fn variables_read() -> (BTreeSet<String>, BTreeSet<String>) {
+        let asked = RefCell::new(BTreeSet::new());
+        let settings: [&[(&str, &str)]; 2] = [
+            &[],
+            &[
+                ("STORAGE_URL", "s3://bucket/x?region=us-east-1"),
+                ("AWS_ACCESS_KEY_ID", "id"),
+                ("AWS_SECRET_ACCESS_KEY", "secret"),
+                ("SENTRY_DSN", "https://key@sentry.example.org/1"),
+                ("MEMCACHE_SERVERS", "127.0.0.1:11211"),
+            ],
+        ];
+        let (mut web, mut worker) = (BTreeSet::new(), BTreeSet::new());
+        for values in settings {
+            let lookup = |name: &str| {
+                asked.borrow_mut().insert(name.to_owned());
+                values
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+            };
+            let _ = Config::from_lookup(lookup);
+            web.append(&mut asked.borrow_mut());
+            let _ = hitjobs::config::Config::from_lookup(lookup);
+            worker.append(&mut asked.borrow_mut());
+        }
+        // Read before the configuration, straight from the environment.
+        web.insert("RUST_LOG".to_owned());
+        worker.extend(["RUST_LOG".to_owned(), hitjobs::crash::CRASH_AT.to_owned()]);
+        (web, worker)
+    }
+
+    #[test]
+    fn every_variable_read_is_in_the_readme_table_and_the_env_example() {
+        let readme = include_str!("../../README.md");
+        let env_example = include_str!("../../examples/hitweb.env");
+        let (web, worker) = variables_read();
+        assert!(web.contains("HIT_SECRET_KEY") && worker.contains("SMTP_URL"));
+        let in_table = |name: &str| {
+            readme
+                .lines()
+                .filter(|l| l.starts_with("| `"))
+                .filter_map(|l| l.split(" | ").next())
+                .any(|first| first.contains(&format!("`{name}`")))
+        };
+        for name in web.iter().chain(&worker) {
+            assert!(
+                in_table(name),
+                "README.md, Configuration: no row for {name}"
+            );
+        }
+        for name in &web {
+            assert!(
+                env_example
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{name}="))),
+                "examples/hitweb.env: no line for {name}"
+            );
         }
     }
 

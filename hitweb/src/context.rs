@@ -9,9 +9,11 @@ use std::sync::Arc;
 use chrono::Utc;
 use hitcore::ability::Actor;
 use hitcore::auth::token_hash;
+use hitcore::cache::read;
 use hitcore::group::GroupTree;
 use hitcore::person::Person;
 use hitcore::role::Role;
+use hitcore::store::Stamps;
 use poem::error::{MethodNotAllowedError, NotFoundError, ParsePathError};
 use poem::http::{StatusCode, header};
 use poem::web::cookie::{Cookie, CookieJar, SameSite};
@@ -28,6 +30,9 @@ use crate::views::{ErrorView, PageMeta};
 pub const SESSION_COOKIE: &str = "hit_session";
 /// A one-shot message key shown on the next page.
 pub const FLASH_COOKIE: &str = "hit_flash";
+/// The language a visitor picked with the switcher in the layout
+/// (`routes::language`); it wins over `Accept-Language`.
+pub const LANGUAGE_COOKIE: &str = "hit_lang";
 
 /// How HTMX asked for this request.
 #[derive(Clone, Copy, Debug, Default)]
@@ -55,8 +60,11 @@ pub struct Viewer {
     pub person: Person,
     pub roles: Vec<Role>,
     pub actor: Actor,
-    /// The whole group tree, loaded once per request.
+    /// The whole group tree, shared by the requests until it changes.
     pub tree: Arc<GroupTree>,
+    /// The cache stamps as the request found them, for the keys of what
+    /// it reads through the cache (before any write it makes itself).
+    pub stamps: Stamps,
     /// The hash of the session token, to end the session on sign-out.
     pub session_hash: String,
 }
@@ -133,6 +141,11 @@ impl RequestCtx {
 
 impl<'a> FromRequest<'a> for &'a RequestCtx {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        // Here, inside the handler, the route is known: a panic from now on
+        // reaches Sentry with it.
+        if let Some(pattern) = req.data::<PathPattern>() {
+            crate::middleware::tag_route(&pattern.0);
+        }
         req.data::<Arc<RequestCtx>>()
             .map(|c| &**c)
             .ok_or_else(|| WebError::internal(MissingContext).into())
@@ -200,6 +213,7 @@ fn anonymous(state: &AppState, req: &Request) -> RequestCtx {
             .map(|r| r.0.clone())
             .unwrap_or_default(),
         lang: i18n::for_visitor(
+            chosen_language(state, req).as_deref(),
             req.header(header::ACCEPT_LANGUAGE),
             state.org.default_language(),
         ),
@@ -211,6 +225,18 @@ fn anonymous(state: &AppState, req: &Request) -> RequestCtx {
         viewer: None,
         flash: read_flash(req),
     }
+}
+
+/// The language of the switcher's cookie, if the organisation offers it.
+fn chosen_language(state: &AppState, req: &Request) -> Option<String> {
+    let cookie = req.cookie().get(LANGUAGE_COOKIE)?;
+    let value = cookie.value_str();
+    state
+        .org
+        .languages
+        .iter()
+        .find(|l| l.as_str() == value)
+        .cloned()
 }
 
 async fn build(state: &AppState, req: &Request) -> Result<RequestCtx, WebError> {
@@ -232,25 +258,26 @@ async fn build(state: &AppState, req: &Request) -> Result<RequestCtx, WebError> 
     Ok(ctx)
 }
 
-/// The person behind a session token hash, with roles, tree and actor: four
-/// store calls, whatever the page.
+/// The person behind a session token hash, with roles, tree and actor:
+/// one store call that reads the session, the person and the cache stamps,
+/// then the roles and the tree from the cache (two more calls when it has
+/// neither). The actor is built for today on each request, since roles end
+/// by date without any write.
 async fn load_viewer(state: &AppState, hash: String) -> Result<Option<Viewer>, WebError> {
     let now = Utc::now();
+    let (cache, memo) = (Arc::clone(&state.cache), Arc::clone(&state.tree));
     let found = state
         .db(move |s| {
-            let Some(session) = s.session(&hash, now)? else {
+            let Some(signed_in) = s.signed_in(&hash, now)? else {
                 return Ok(None);
             };
-            let Some(person) = s.person(session.person_id)? else {
-                return Ok(None);
-            };
-            let roles = s.roles_of_person(person.id)?;
-            let groups = s.all_groups()?;
-            Ok(Some((person, roles, groups, hash)))
+            let (person, stamps) = (signed_in.person, signed_in.stamps);
+            let roles = read::roles_of_person(&*cache, s, person.id, &stamps)?;
+            let tree = memo.tree(&*cache, s, &stamps)?;
+            Ok(Some((person, roles, tree, stamps, hash)))
         })
         .await?;
-    Ok(found.map(|(person, roles, groups, session_hash)| {
-        let tree = Arc::new(GroupTree::new(groups));
+    Ok(found.map(|(person, roles, tree, stamps, session_hash)| {
         let is_root = is_root(state, &person);
         let actor = Actor::new(
             person.id,
@@ -265,6 +292,7 @@ async fn load_viewer(state: &AppState, hash: String) -> Result<Option<Viewer>, W
             roles,
             actor,
             tree,
+            stamps,
             session_hash,
         }
     }))

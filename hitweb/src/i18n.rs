@@ -14,16 +14,26 @@ pub fn for_person(language: &str) -> Option<&'static str> {
     LANGUAGES.iter().copied().find(|l| *l == language)
 }
 
-/// The language for an anonymous visitor, from `Accept-Language`; else
-/// `default` (the organisation's default) if supported, else English.
-pub fn for_visitor(accept_language: Option<&str>, default: &str) -> &'static str {
-    accept_language
-        .and_then(|header| {
-            accept_language::intersection(header, &LANGUAGES)
-                .into_iter()
-                .next()
+/// The language for an anonymous visitor: the one they chose with the
+/// language switcher (`chosen`, from its cookie) if we have a catalog for
+/// it, else the best match of `Accept-Language`, else `default` (the
+/// organisation's default) if supported, else English.
+pub fn for_visitor(
+    chosen: Option<&str>,
+    accept_language: Option<&str>,
+    default: &str,
+) -> &'static str {
+    chosen
+        .and_then(for_person)
+        .or_else(|| {
+            accept_language
+                .and_then(|header| {
+                    accept_language::intersection(header, &LANGUAGES)
+                        .into_iter()
+                        .next()
+                })
+                .and_then(|l| for_person(&l))
         })
-        .and_then(|l| for_person(&l))
         .or_else(|| for_person(default))
         .unwrap_or(LANGUAGES[0])
 }
@@ -56,9 +66,20 @@ mod tests {
 
     #[test]
     fn visitor_language_follows_accept_language() {
-        assert_eq!(for_visitor(Some("de-CH,de;q=0.9,en;q=0.5"), "en"), "de");
-        assert_eq!(for_visitor(Some("fr"), "de"), "de");
-        assert_eq!(for_visitor(None, "it"), "en");
+        assert_eq!(
+            for_visitor(None, Some("de-CH,de;q=0.9,en;q=0.5"), "en"),
+            "de"
+        );
+        assert_eq!(for_visitor(None, Some("fr"), "de"), "de");
+        assert_eq!(for_visitor(None, None, "it"), "en");
+    }
+
+    #[test]
+    fn visitor_choice_wins_over_accept_language() {
+        assert_eq!(for_visitor(Some("de"), Some("en"), "en"), "de");
+        assert_eq!(for_visitor(Some("en"), Some("de"), "de"), "en");
+        // A choice we have no catalog for falls back to the header.
+        assert_eq!(for_visitor(Some("xx"), Some("de"), "en"), "de");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Starts the web server: logging, configuration, organisation, the
-//! listening socket, store, first-start seed, then the app. Nothing else
+//! Starts the web server: logging, configuration, telemetry (Sentry, the
+//! metrics listener), organisation, the listening socket, store,
+//! first-start seed, then the app. Nothing else
 //! happens here. The other commands of [`hitweb::cli`] (`migrate`) are
 //! wired up here too.
 //!
@@ -39,6 +40,11 @@ async fn run() -> anyhow::Result<()> {
     init_tracing();
     let mut config = Config::from_env().context("while reading the configuration")?;
     config.log();
+    // Kept until the end of `run`: dropping it sends what is queued.
+    let _sentry = hitjobs::telemetry::init_sentry(&config.telemetry, "hitweb");
+    if let Some(addr) = config.telemetry.metrics_addr {
+        hitjobs::telemetry::install_metrics(addr)?;
+    }
 
     let org = Arc::new(load_org(&config)?);
     let acceptor = bind(config.bind_addr).await?;
@@ -59,7 +65,12 @@ async fn run() -> anyhow::Result<()> {
     };
 
     let bind = config.bind_addr;
-    let state = AppState::new(config, org, store).context("while preparing the web server")?;
+    // Opening the cache asks memcached (`MEMCACHE_SERVERS`) once, which
+    // blocks for up to its connect timeout when it does not answer.
+    let state = tokio::task::spawn_blocking(move || AppState::new(config, org, store))
+        .await
+        .context("while preparing the web server")?
+        .context("while preparing the web server")?;
     let worker = start_embedded_worker(&state).await?;
     let stop = stop_signal()?;
     tracing::info!(bind_addr = %bind, "Listening on http://{bind}");

@@ -1,10 +1,11 @@
 //! The state every request shares: configuration, organisation definition,
-//! store and templates, plus the one helper that runs blocking store calls
-//! off the async executor.
+//! store, cache and templates, plus the one helper that runs blocking store
+//! calls off the async executor.
 
 use std::sync::Arc;
 
 use hitcore::Organisation;
+use hitcore::cache::{Cache, CacheError, read::TreeMemo};
 use hitcore::storage::{Storage, StorageError};
 use hitcore::store::{Store, StoreError};
 
@@ -21,6 +22,13 @@ pub struct AppState {
     /// Export files and person pictures (`STORAGE_URL`); blocking, like
     /// the store.
     pub storage: Storage,
+    /// What the requests cache (`MEMCACHE_SERVERS`, else this process's
+    /// memory): blocking, like the store, and keyed by the stamps the
+    /// store hands out (see [`hitcore::cache`]).
+    pub cache: Arc<dyn Cache>,
+    /// The group tree this process built last, shared by the requests
+    /// until the groups change.
+    pub tree: Arc<TreeMemo>,
     pub templates: Arc<Templates>,
 }
 
@@ -35,15 +43,19 @@ pub enum StateError {
         #[source]
         source: StorageError,
     },
+    #[error("while opening the cache")]
+    Cache(#[source] CacheError),
 }
 
 impl AppState {
-    /// Bundles the parts; the templates are loaded and the storage of
-    /// the configuration is opened here.
+    /// Bundles the parts; the templates are loaded and the storage and
+    /// the cache of the configuration are opened here (a memcached that
+    /// does not answer yet is asked once, within its connect timeout, and
+    /// warned about).
     ///
     /// # Errors
     /// A template that does not parse, a storage folder that cannot be
-    /// created.
+    /// created, a `MEMCACHE_SERVERS` that lists no servers.
     pub fn new(
         config: Config,
         org: Arc<Organisation>,
@@ -53,11 +65,15 @@ impl AppState {
             location: config.storage.to_string(),
             source,
         })?;
+        let cache =
+            hitcore::cache::open(config.memcache_servers.as_deref()).map_err(StateError::Cache)?;
         Ok(AppState {
             config: Arc::new(config),
             org,
             store,
             storage,
+            cache,
+            tree: Arc::new(TreeMemo::default()),
             templates: Arc::new(Templates::load().map_err(StateError::Templates)?),
         })
     }
@@ -86,7 +102,10 @@ impl AppState {
         T: Send + 'static,
     {
         let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || f(&*store))
+        // The request's Sentry hub goes along, so that a panic in the store
+        // call is reported with the request id.
+        let hub = sentry::Hub::current();
+        tokio::task::spawn_blocking(move || sentry::Hub::run(hub, || f(&*store)))
             .await
             .map_err(WebError::internal)
     }

@@ -32,6 +32,17 @@ pub struct PageMeta {
     pub request_id: String,
     /// Appended to asset URLs (`?v=`), so they can be cached forever.
     pub asset_version: &'static str,
+    /// The organisation's languages, for the switcher in the layout.
+    pub languages: Vec<LanguageChoice>,
+}
+
+/// One language the switcher offers, named in that language itself, so
+/// that a reader of it finds it whatever the page's language is.
+#[derive(Serialize)]
+pub struct LanguageChoice {
+    pub code: String,
+    pub name: String,
+    pub is_current: bool,
 }
 
 /// The signed-in person in the navigation.
@@ -66,6 +77,16 @@ impl PageMeta {
             }),
             request_id: ctx.request_id.clone(),
             asset_version: assets::version(),
+            languages: state
+                .org
+                .languages
+                .iter()
+                .map(|code| LanguageChoice {
+                    code: code.clone(),
+                    name: i18n::text(code, &format!("languages.{code}")),
+                    is_current: code == ctx.lang,
+                })
+                .collect(),
         }
     }
 }

@@ -85,6 +85,8 @@ pub enum Because {
     },
     /// Any person with an active role may (e.g. see any group).
     AnyRole,
+    /// Anyone may, signed in or not (the health endpoints).
+    Anyone,
 }
 
 /// Why something was refused.
@@ -131,6 +133,7 @@ impl fmt::Display for Decision {
             Decision::Allowed(Because::Root) => write!(f, "allowed: root user"),
             Decision::Allowed(Because::Herself) => write!(f, "allowed: acting on oneself"),
             Decision::Allowed(Because::AnyRole) => write!(f, "allowed: any person with a role"),
+            Decision::Allowed(Because::Anyone) => write!(f, "allowed: open to everyone"),
             Decision::Allowed(Because::Permission {
                 permission,
                 group_id,
@@ -280,6 +283,8 @@ mod dev_mails;
 pub use dev_mails::*;
 mod engine;
 pub use engine::*;
+mod health;
+pub use health::*;
 mod jobs;
 pub use jobs::*;
 mod logins;

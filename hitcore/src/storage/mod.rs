@@ -49,6 +49,10 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long one read or write of a chunk may take.
 const IO_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How long [`Storage::probe`] may take, both calls together: a readiness
+/// probe must answer well before a load balancer gives up on it.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The folder, below the storage folder, where the folder backend writes a
 /// file before it moves it to its key, so a half-written file is never
 /// seen under its key. [`StorageKey`] refuses parts starting with `.`.
@@ -248,6 +252,34 @@ impl Storage {
         match deleted {
             Ok(()) | Err(StorageError::NotFound { .. }) => Ok(()),
             Err(e) => Err(e),
+        }
+    }
+
+    /// Checks that the storage takes files: writes a small probe file
+    /// under `health/` and deletes it again, within [`PROBE_TIMEOUT`]. The
+    /// key is random, so probes of several processes never meet; a probe
+    /// cut off between the two calls leaves one small file there.
+    ///
+    /// # Errors
+    /// [`StorageError::Unavailable`] when the storage does not answer in
+    /// time or cannot be reached, [`StorageError::Backend`] when it refuses
+    /// the write (permissions, a missing bucket, a file where the folder
+    /// should be).
+    #[tracing::instrument(skip_all)]
+    pub fn probe(&self) -> Result<(), StorageError> {
+        let key = StorageKey::new(format!("health/probe-{}", &crate::auth::new_token()[..16]))?;
+        let op = self.op.clone();
+        let path = key.as_str().to_owned();
+        let calls = async move {
+            op.write(&path, b"ok".to_vec()).await?;
+            op.delete(&path).await
+        };
+        // The timer must be made on the storage's runtime, inside the task.
+        let timed =
+            self.run_raw(async move { tokio::time::timeout(PROBE_TIMEOUT, calls).await })?;
+        match timed {
+            Ok(done) => done.map_err(|e| StorageError::from_opendal(e, &key)),
+            Err(elapsed) => Err(StorageError::Unavailable(Box::new(elapsed))),
         }
     }
 

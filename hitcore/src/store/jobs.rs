@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use super::row::Columns;
 use super::sql::parse_timestamp;
 use crate::id::{JobId, PersonId, WorkerId};
-use crate::jobs::{Job, Progress};
+use crate::jobs::{ENQUEUED_METRIC, Job, NewJob, Progress, QueueDepth, QueueStats};
 use crate::store::StoreError;
 
 /// The columns of `jobs` that [`job`] reads, for `SELECT` and `RETURNING`
@@ -90,6 +90,59 @@ fn opt_timestamp<R: Columns>(row: &R, name: &str) -> Result<Option<DateTime<Utc>
     row.opt_text(name)?
         .map(|text| parse_timestamp(&text).map_err(|e| row.invalid(name, Box::new(e))))
         .transpose()
+}
+
+/// One row of the stores' `jobs_stats.sql`: a queue (none when no job is
+/// open at all) and the number of live workers, which every row repeats.
+pub(crate) fn queue_stats_row<R: Columns>(row: &R) -> Result<(Option<QueueDepth>, u64), R::Error> {
+    let live_workers = non_negative(row.int("workers")?);
+    let Some(queue) = row.opt_text("queue")? else {
+        return Ok((None, live_workers));
+    };
+    let count = |name: &str| row.opt_int(name).map(|n| non_negative(n.unwrap_or(0)));
+    let depth = QueueDepth {
+        queue,
+        waiting: count("waiting")?,
+        scheduled: count("scheduled")?,
+        running: count("running")?,
+        oldest_waiting_since: opt_timestamp(row, "oldest_waiting")?,
+    };
+    Ok((Some(depth), live_workers))
+}
+
+/// The rows of `jobs_stats.sql` as one [`QueueStats`].
+pub(crate) fn queue_stats_of(rows: Vec<(Option<QueueDepth>, u64)>) -> QueueStats {
+    let live_workers = rows.first().map_or(0, |(_, n)| *n);
+    QueueStats {
+        queues: rows.into_iter().filter_map(|(depth, _)| depth).collect(),
+        live_workers,
+    }
+}
+
+fn non_negative(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// Counts jobs in [`ENQUEUED_METRIC`], by kind and queue. The stores call
+/// it once the transaction that added them has committed, so a job rolled
+/// back with the change that needed it is not counted.
+pub(crate) fn count_enqueued<'a>(jobs: impl IntoIterator<Item = &'a NewJob>) {
+    // Grouped first: `enqueue_many` may add ten thousand jobs of one kind,
+    // and each increment looks its labels up.
+    let mut groups: Vec<(&str, &str, u64)> = Vec::new();
+    for job in jobs {
+        match groups
+            .iter_mut()
+            .find(|(kind, queue, _)| *kind == job.kind && *queue == job.queue)
+        {
+            Some((_, _, n)) => *n += 1,
+            None => groups.push((&job.kind, &job.queue, 1)),
+        }
+    }
+    for (kind, queue, n) in groups {
+        metrics::counter!(ENQUEUED_METRIC, "kind" => kind.to_owned(), "queue" => queue.to_owned())
+            .increment(n);
+    }
 }
 
 /// An instant as the microseconds since the Unix epoch that

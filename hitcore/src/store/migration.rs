@@ -72,6 +72,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "login_tokens",
         sql: include_str!("../../../migrations/0009_login_tokens.sql"),
     },
+    Migration {
+        version: 10,
+        name: "cache_stamps",
+        sql: include_str!("../../../migrations/0010_cache_stamps.sql"),
+    },
 ];
 
 /// The version of `schema.sql`.

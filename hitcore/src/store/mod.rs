@@ -178,6 +178,32 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
 }
 
+/// The version stamps of what the caches hold (see [`crate::cache`]).
+///
+/// The database gives a stamp a new random value in the transaction of
+/// every write to what it covers (triggers of migration 10), so a value
+/// cached under a key that embeds the stamps it was computed from is
+/// never read again once it is out of date, whichever process wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamps {
+    /// The person's roles: new with every write to one of them.
+    pub access: i64,
+    /// The group tree: new with every write to `groups`.
+    pub groups: i64,
+    /// Who the mailing lists reach: new with every write to roles, people
+    /// (insert, delete, email), additional emails, lists and subscriptions.
+    pub memberships: i64,
+}
+
+/// A valid session with its person and the [`Stamps`], read together by
+/// [`AuthRepo::signed_in`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignedIn {
+    pub session: Session,
+    pub person: Person,
+    pub stamps: Stamps,
+}
+
 /// Reading and changing the group tree.
 pub trait GroupRepo {
     /// The group with this id, deleted or not.
@@ -364,6 +390,18 @@ pub trait AuthRepo {
     fn create_session(&self, token_hash: &str, session: &Session) -> Result<(), StoreError>;
     /// The unexpired session with this token hash.
     fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>, StoreError>;
+    /// The unexpired session with this token hash, its person and the
+    /// cache [`Stamps`] (the person's and the global ones), in one query:
+    /// what every signed-in request starts with.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the database holds no stamps for the
+    /// person or none at all (rows that only a hand edit removes).
+    fn signed_in(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SignedIn>, StoreError>;
     /// Ends a session (logout).
     fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
     /// Removes expired sessions and says how many.
@@ -543,6 +581,15 @@ pub trait JobQueue {
     fn failed_jobs(&self, limit: u32) -> Result<Vec<Job>, StoreError>;
     /// The number of jobs that are pending or running.
     fn open_job_count(&self) -> Result<u64, StoreError>;
+    /// Every queue with open jobs (waiting, scheduled, running, and since
+    /// when the oldest due job waits) and the number of live workers (not
+    /// stopped, heartbeat no older than `dead_after`), at `now`, in one
+    /// statement: the gauges of the metrics.
+    fn queue_stats(
+        &self,
+        now: DateTime<Utc>,
+        dead_after: std::time::Duration,
+    ) -> Result<crate::jobs::QueueStats, StoreError>;
     /// Gives a failed job a fresh set of attempts, due at `now`;
     /// `last_error` keeps why it failed.
     ///
@@ -831,6 +878,36 @@ pub trait TokenRepo {
     ) -> Result<Option<DateTime<Utc>>, StoreError>;
 }
 
+/// What [`HealthRepo::schema_check`] found: the schema version of the
+/// database and the one this build needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SchemaCheck {
+    /// The highest entry of `schema_migrations`.
+    pub found: i64,
+    /// The version this build works with (`migration::LATEST_VERSION`).
+    pub expected: i64,
+}
+
+impl SchemaCheck {
+    /// Whether the database is at exactly the version this build needs:
+    /// one behind needs `hitweb migrate`, one ahead a newer build.
+    pub fn is_current(&self) -> bool {
+        self.found == self.expected
+    }
+}
+
+/// The readiness probe (`/readyz`, `hitjobs --check`): does the database
+/// answer, and is its schema the one this build needs?
+pub trait HealthRepo {
+    /// Reads the schema version in one round trip to the server.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] while the server cannot be reached;
+    /// [`StoreError::Backend`] when the query fails (no
+    /// `schema_migrations` table, say).
+    fn schema_check(&self) -> Result<SchemaCheck, StoreError>;
+}
+
 /// Everything a process needs from the database.
 pub trait Store:
     GroupRepo
@@ -842,6 +919,7 @@ pub trait Store:
     + MailingListRepo
     + ListMailRepo
     + TokenRepo
+    + HealthRepo
     + Send
     + Sync
 {
@@ -857,6 +935,7 @@ impl<T> Store for T where
         + MailingListRepo
         + ListMailRepo
         + TokenRepo
+        + HealthRepo
         + Send
         + Sync
 {

@@ -208,3 +208,37 @@ pub(crate) fn session<R: Columns>(row: &R) -> Result<crate::store::Session, R::E
         expires_at: timestamp(row, "expires_at")?,
     })
 }
+
+/// The session columns of [`signed_in`], with these aliases, after the
+/// person columns (whose names they would otherwise repeat). The stores
+/// add `groups_stamp` and `memberships_stamp`, which they keep differently.
+pub(crate) const SIGNED_IN_COLUMNS: &str = "s.created_at AS session_created_at, \
+     s.expires_at AS session_expires_at, a.stamp AS access_stamp";
+
+/// A row of `person_columns!()` and [`SIGNED_IN_COLUMNS`], the person and
+/// the stamps left-joined (a missing stamp is an error, not a zero: a
+/// constant stamp would keep a cached value forever).
+pub(crate) fn signed_in<R: Columns>(row: &R) -> Result<crate::store::SignedIn, R::Error> {
+    let person = person(row)?;
+    let stamp = |name: &str| -> Result<i64, R::Error> {
+        row.opt_int(name)?.ok_or_else(|| {
+            row.invalid(
+                name,
+                "no cache stamp: the rows of migration 10 are missing".into(),
+            )
+        })
+    };
+    Ok(crate::store::SignedIn {
+        session: crate::store::Session {
+            person_id: person.id,
+            created_at: timestamp(row, "session_created_at")?,
+            expires_at: timestamp(row, "session_expires_at")?,
+        },
+        stamps: crate::store::Stamps {
+            access: stamp("access_stamp")?,
+            groups: stamp("groups_stamp")?,
+            memberships: stamp("memberships_stamp")?,
+        },
+        person,
+    })
+}

@@ -32,6 +32,7 @@ use super::notice;
 use crate::crash;
 use crate::mail::{Delivery, Mailer, SendError};
 use crate::registry::{JobContext, PermanentFailure};
+use crate::telemetry::metrics::{self as telemetry, RELAY_FORWARDED};
 
 /// Batches read from the store at a time.
 const BATCHES_PER_READ: u32 = 64;
@@ -90,6 +91,7 @@ pub(super) fn deliver<S: Store + ?Sized>(
     let state = match (message.state, list) {
         (ListMessageState::Delivering, Some(list)) => {
             forward(ctx, services, &message, &list, &raw, &inspection)?;
+            telemetry::count(RELAY_FORWARDED);
             if list.delivery_report {
                 report_delivery(ctx, services, &message, &list, &inspection)?;
             }

@@ -35,6 +35,7 @@ use super::list_mail::ListMailDeliver;
 use crate::crash;
 use crate::mail::{Mailbox, MessageRef, open_mailbox};
 use crate::registry::JobContext;
+use crate::telemetry::metrics::{self as telemetry, RELAY_BOUNCED, RELAY_FETCHED, RELAY_REJECTED};
 
 /// Messages handled per run at most; the next run (a minute later, or at
 /// once when this one found a full batch) takes the rest.
@@ -121,6 +122,7 @@ fn take_one<S: Store + ?Sized>(
 ) -> anyhow::Result<()> {
     let raw = mailbox.fetch(message)?;
     tally.fetched += 1;
+    telemetry::count(RELAY_FETCHED);
     crash::point("retrieve.after_fetch");
 
     let (mail, copies) = decide(&raw, ctx, services)?;
@@ -128,6 +130,7 @@ fn take_one<S: Store + ?Sized>(
     let job_for = |id: ListMessageId| deliver_job(id, now);
     let recorded = ctx.store().record_inbound(&mail, &copies, &job_for, now)?;
     crash::point("retrieve.after_record");
+    count_decisions(ctx, &copies, &recorded)?;
 
     match (&recorded, mail.outcome) {
         (Recorded::Known(_), _) => tally.known += 1,
@@ -149,6 +152,42 @@ fn take_one<S: Store + ?Sized>(
             "Recorded list mail {inbound}: {}",
             mail.outcome.as_str()
         );
+    }
+    Ok(())
+}
+
+/// Counts the copies a new message got that were rejected or are bounces
+/// to return (forwarded ones are counted once delivered).
+///
+/// Normally every copy was created, in order; a copy that existed already
+/// (the same message again, for the same list) was skipped by the store,
+/// and then the created ones are read back to know which.
+fn count_decisions<S: Store + ?Sized>(
+    ctx: &JobContext<'_, S>,
+    copies: &[NewListMessage],
+    recorded: &Recorded,
+) -> anyhow::Result<()> {
+    let Recorded::New {
+        copies: created, ..
+    } = recorded
+    else {
+        return Ok(());
+    };
+    let states: Vec<ListMessageState> = if created.len() == copies.len() {
+        copies.iter().map(|c| c.state).collect()
+    } else {
+        let mut states = Vec::with_capacity(created.len());
+        for id in created {
+            states.extend(ctx.store().list_message(*id)?.map(|m| m.state));
+        }
+        states
+    };
+    for state in states {
+        match state {
+            ListMessageState::SenderRejected => telemetry::count(RELAY_REJECTED),
+            ListMessageState::BounceReturned => telemetry::count(RELAY_BOUNCED),
+            _ => {}
+        }
     }
     Ok(())
 }

@@ -39,6 +39,7 @@ use tracing::{debug, instrument};
 
 use super::net::{COMMAND_TIMEOUT, CONNECT_TIMEOUT, is_loopback, tls_config};
 use super::{Delivery, Mailer, OutgoingMail, RefusedRecipient, SendError, scrub_reply};
+use crate::telemetry::metrics as telemetry;
 
 /// Idle connections kept for the next message.
 const MAX_IDLE: usize = 8;
@@ -326,6 +327,28 @@ impl SmtpMailer {
 }
 
 impl Mailer for SmtpMailer {
+    /// One transaction ([`SmtpMailer::transaction`]), counted by its
+    /// outcome in the SMTP deliveries metric.
+    #[instrument(skip_all, fields(mail.recipients = mail.envelope.to.len()))]
+    fn send_with_handover(
+        &self,
+        mail: &OutgoingMail,
+        handing_over: &mut dyn FnMut(&Delivery) -> anyhow::Result<()>,
+    ) -> Result<Delivery, SendError> {
+        let sent = self.transaction(mail, handing_over);
+        telemetry::count_smtp(match &sent {
+            Ok(delivery) if delivery.accepted.is_empty() => "refused",
+            Ok(_) => "sent",
+            Err(SendError::Temporary(_)) => "temporary",
+            Err(SendError::Permanent(_)) => "permanent",
+            Err(SendError::Unconfirmed(_)) => "unconfirmed",
+            Err(SendError::Aborted(_)) => "aborted",
+        });
+        sent
+    }
+}
+
+impl SmtpMailer {
     /// One transaction in two steps on the mailer's runtime: the envelope,
     /// then the message bytes. The handover callback runs between them on
     /// the calling thread, outside the runtime, because it writes to the
@@ -333,8 +356,7 @@ impl Mailer for SmtpMailer {
     /// of its own, which tokio refuses inside another). Meanwhile the
     /// server waits in its DATA state; the only way to abandon the
     /// transaction then is to drop the connection without the final dot.
-    #[instrument(skip_all, fields(mail.recipients = mail.envelope.to.len()))]
-    fn send_with_handover(
+    fn transaction(
         &self,
         mail: &OutgoingMail,
         handing_over: &mut dyn FnMut(&Delivery) -> anyhow::Result<()>,

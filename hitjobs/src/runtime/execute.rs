@@ -1,7 +1,8 @@
-//! Running one claimed job: its span, its handler (a panic caught and
-//! counted as a failed attempt), the log line, and what a failure or a
-//! success means for the queue. Both the threaded worker and the inline
-//! one run jobs through here, so they behave the same.
+//! Running one claimed job: its span and Sentry scope, its handler (a
+//! panic caught and counted as a failed attempt), the log line and the
+//! metrics, and what a failure or a success means for the queue. Both the
+//! threaded worker and the inline one run jobs through here, so they
+//! behave the same.
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -15,6 +16,10 @@ use hitcore::{JobId, WorkerId};
 
 use crate::clock::Clock;
 use crate::registry::{JobContext, PermanentFailure, Registry};
+use crate::telemetry::metrics::{
+    JOB_DURATION, JOBS_FAILED, JOBS_RETRIED, JOBS_STARTED, JOBS_SUCCEEDED,
+};
+use crate::telemetry::sentry::{AttemptOutcome, capture_job_failure};
 
 /// The longest error text kept with a job; a handler's error chain can
 /// be long, the job page shows one line.
@@ -24,6 +29,8 @@ const MAX_ERROR_CHARS: usize = 2_000;
 struct Failure {
     text: String,
     is_permanent: bool,
+    /// What failed, for Sentry: `error`, `panic` or `no_handler`.
+    kind: &'static str,
 }
 
 /// What became of a claimed job on this worker.
@@ -65,16 +72,33 @@ impl<S: JobQueue + ?Sized> Executor<S> {
             job.attempt = job.attempts
         );
         let _entered = span.enter();
+        // Every Sentry event of the attempt (a panic of its handler, the
+        // failure) carries the job's ids, as every log line does.
+        sentry::with_scope(
+            |scope| {
+                scope.set_tag("job.id", job.id);
+                scope.set_tag("job.kind", &job.kind);
+                scope.set_tag("job.attempt", job.attempts);
+                scope.set_tag("worker.id", self.worker);
+            },
+            || self.attempt(job),
+        )
+    }
 
+    fn attempt(&self, job: &Job) -> Ran {
         if job.is_overdue(self.now()) {
             self.release_overdue(job);
             return Ran::Skipped;
         }
+        metrics::counter!(JOBS_STARTED, "kind" => job.kind.clone()).increment(1);
         let started = Instant::now();
         let result = self.call(job);
-        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let took = started.elapsed();
+        metrics::histogram!(JOB_DURATION, "kind" => job.kind.clone()).record(took.as_secs_f64());
+        let duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
         match result {
             Ok(()) => {
+                metrics::counter!(JOBS_SUCCEEDED, "kind" => job.kind.clone()).increment(1);
                 tracing::info!(duration_ms, "Job {} ({}) done", job.id, job.kind);
                 Ran::Succeeded
             }
@@ -102,6 +126,7 @@ impl<S: JobQueue + ?Sized> Executor<S> {
                     self.registry.kinds().join(", ")
                 ),
                 is_permanent: false,
+                kind: "no_handler",
             });
         };
         let ctx = JobContext::new(&*self.store, job, self.worker, &*self.clock);
@@ -113,10 +138,12 @@ impl<S: JobQueue + ?Sized> Executor<S> {
             Ok(Err(e)) => Err(Failure {
                 is_permanent: e.chain().any(|cause| cause.is::<PermanentFailure>()),
                 text: format!("{e:#}"),
+                kind: "error",
             }),
             Err(panic) => Err(Failure {
                 text: format!("the handler panicked: {}", panic_message(&*panic)),
                 is_permanent: false,
+                kind: "panic",
             }),
         }
     }
@@ -137,6 +164,7 @@ impl<S: JobQueue + ?Sized> Executor<S> {
             AfterFailure::RetryAt(at) => Some(at),
             AfterFailure::GiveUp => None,
         };
+        report_failure(job, failure, retry_at.is_some());
         let is_held = self
             .store
             .fail(self.worker, job.id, &error, retry_at, now)?;
@@ -240,6 +268,30 @@ impl<S: JobQueue + ?Sized> Executor<S> {
         }
         Ok(())
     }
+}
+
+/// Counts a failed attempt (retried or failed for good) and reports it
+/// to Sentry, within the job's scope; the error text stays in the log and
+/// the job's row.
+fn report_failure(job: &Job, failure: &Failure, is_retried: bool) {
+    let outcome = match (is_retried, failure.is_permanent) {
+        (true, _) => AttemptOutcome::Retried,
+        (false, true) => AttemptOutcome::Permanent,
+        (false, false) => AttemptOutcome::Failed,
+    };
+    let counter = if is_retried {
+        JOBS_RETRIED
+    } else {
+        JOBS_FAILED
+    };
+    metrics::counter!(counter, "kind" => job.kind.clone()).increment(1);
+    capture_job_failure(
+        &job.kind,
+        job.attempts,
+        job.max_attempts,
+        outcome,
+        failure.kind,
+    );
 }
 
 /// A job whose handler succeeded, waiting to be marked done.

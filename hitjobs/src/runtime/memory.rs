@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use hitcore::ability::{ManageJob, Permit};
-use hitcore::jobs::{Job, JobState, NewJob, Progress};
+use hitcore::jobs::{Job, JobState, NewJob, Progress, QueueDepth, QueueStats};
 use hitcore::store::{JobQueue, StoreError};
 use hitcore::{JobId, PersonId, WorkerId};
 
@@ -300,6 +300,48 @@ impl JobQueue for MemoryQueue {
             .values()
             .filter(|j| matches!(j.state(), JobState::Pending | JobState::Running));
         Ok(open.count() as u64)
+    }
+
+    fn queue_stats(
+        &self,
+        now: DateTime<Utc>,
+        dead_after: Duration,
+    ) -> Result<QueueStats, StoreError> {
+        let state = self.lock();
+        let mut queues: BTreeMap<String, QueueDepth> = BTreeMap::new();
+        for job in state.jobs.values() {
+            let state = job.state();
+            if !matches!(state, JobState::Pending | JobState::Running) {
+                continue;
+            }
+            let depth = queues
+                .entry(job.queue.clone())
+                .or_insert_with(|| QueueDepth {
+                    queue: job.queue.clone(),
+                    waiting: 0,
+                    scheduled: 0,
+                    running: 0,
+                    oldest_waiting_since: None,
+                });
+            match state {
+                JobState::Running => depth.running += 1,
+                _ if job.run_at > now => depth.scheduled += 1,
+                _ => {
+                    depth.waiting += 1;
+                    let oldest = depth.oldest_waiting_since.get_or_insert(job.run_at);
+                    *oldest = (*oldest).min(job.run_at);
+                }
+            }
+        }
+        let since = TimeDelta::from_std(dead_after)
+            .ok()
+            .and_then(|span| now.checked_sub_signed(span))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let live_workers = state.workers.values().filter(|at| **at >= since).count();
+        Ok(QueueStats {
+            queues: queues.into_values().collect(),
+            live_workers: live_workers as u64,
+        })
     }
 
     fn retry_job(&self, permit: &Permit<ManageJob>, now: DateTime<Utc>) -> Result<(), StoreError> {

@@ -23,6 +23,7 @@ use hitcore::{JobId, WorkerId};
 use super::execute::{Executor, Ran, Settled};
 use super::{SHORT_JOB, WorkerOptions};
 use crate::shutdown::ShutdownToken;
+use crate::telemetry::QueueGauges;
 
 /// The pause after a failed store call before the next try.
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
@@ -185,6 +186,8 @@ fn spawn_threads<S: JobQueue + Send + Sync + ?Sized + 'static>(
 struct Chores {
     heartbeat: DateTime<Utc>,
     recover: DateTime<Utc>,
+    /// The database gauges, refreshed with each recovery round.
+    gauges: QueueGauges,
 }
 
 fn after(at: DateTime<Utc>, wait: Duration) -> DateTime<Utc> {
@@ -211,6 +214,7 @@ impl<S: JobQueue + Send + Sync + ?Sized> Pool<S> {
         let mut chores = Chores {
             heartbeat: after(now, self.options.heartbeat_every),
             recover: now,
+            gauges: QueueGauges::default(),
         };
         while !self.token.is_triggered() {
             self.do_chores(&mut chores);
@@ -289,6 +293,7 @@ impl<S: JobQueue + Send + Sync + ?Sized> Pool<S> {
         }
         if now >= chores.recover {
             self.recover(now);
+            self.refresh_gauges(&mut chores.gauges, now);
             chores.recover = after(now, self.options.recover_every);
         }
     }
@@ -306,6 +311,16 @@ impl<S: JobQueue + Send + Sync + ?Sized> Pool<S> {
         }
         if let Err(e) = self.executor.ensure_recurring() {
             tracing::warn!(error = %e, "Could not schedule the recurring jobs");
+        }
+    }
+
+    /// Sets the queue and worker gauges from the store, at the pace of the
+    /// recovery rounds: often enough for a scrape every 15 s, and one
+    /// query however many scrapes come.
+    fn refresh_gauges(&self, gauges: &mut QueueGauges, now: DateTime<Utc>) {
+        let dead_after = self.options.dead_after;
+        if let Err(e) = gauges.refresh(&*self.executor.store, now, dead_after) {
+            tracing::warn!(error = %e, "Could not read the queue gauges");
         }
     }
 

@@ -6,8 +6,11 @@
 //! section 4.3) before it reads more than the list itself; who a list
 //! reaches is the store's recipient query.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use hitcore::ability::{self, ListSubject};
+use hitcore::cache::read;
 use hitcore::group::Group;
 use hitcore::list_mail::ListMessageSummary;
 use hitcore::mailing_list::{
@@ -555,20 +558,33 @@ struct BoxView {
     subscription: SubscriptionBox,
 }
 
+/// Where the recipient count of the subscribe box comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Count {
+    /// The cache, under the stamps the request started with.
+    Cached,
+    /// The store: the request changed the subscriptions itself, after it
+    /// read the stamps, so the cache would answer for the old ones.
+    Fresh,
+}
+
 async fn subscription_box(
     state: &AppState,
     viewer: &Viewer,
     subject: &ListSubject<'_>,
+    count: Count,
 ) -> Result<SubscriptionBox, WebError> {
     let can_subscribe = ability::may_subscribe_self(&viewer.actor, subject).is_allowed();
     let (id, person) = (subject.list.id, viewer.person.id);
     let today = Utc::now().date_naive();
+    let (cache, stamps) = (Arc::clone(&state.cache), viewer.stamps);
     let (recipient_count, is_subscribed) = state
         .db(move |s| {
-            Ok((
-                s.recipient_count(id, today)?,
-                s.is_subscribed(id, person, today)?,
-            ))
+            let recipient_count = match count {
+                Count::Cached => read::recipient_count(&*cache, s, id, &stamps, today)?,
+                Count::Fresh => s.recipient_count(id, today)?,
+            };
+            Ok((recipient_count, s.is_subscribed(id, person, today)?))
         })
         .await?;
     Ok(SubscriptionBox {
@@ -780,7 +796,7 @@ pub async fn show(
     let view = ShowView {
         list: details(ctx, &state, &loaded.list),
         group: GroupLink::new(&state.org, ctx.lang, subject.group),
-        subscription: subscription_box(&state, viewer, &subject).await?,
+        subscription: subscription_box(&state, viewer, &subject, Count::Cached).await?,
         can_edit,
         edit_url: format!("/mailing_lists/{id}/edit"),
         delete_url: format!("/mailing_lists/{id}"),
@@ -904,7 +920,7 @@ async fn self_service(
         })
         .await?;
     if ctx.htmx.is_fragment {
-        let subscription = subscription_box(state, viewer, &subject).await?;
+        let subscription = subscription_box(state, viewer, &subject, Count::Fresh).await?;
         return ctx.render_template(
             state,
             "mailing_lists/_subscription.html",

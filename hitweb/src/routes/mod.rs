@@ -4,8 +4,10 @@
 
 pub mod dev_mails;
 pub mod groups;
+pub mod health;
 pub mod home;
 pub mod jobs;
+pub mod language;
 pub mod mailing_lists;
 pub mod passwords;
 pub mod people;

@@ -5,13 +5,16 @@
 //! visible from above).
 
 mod auth;
+mod cache;
 mod csrf;
 mod dev_mails;
 mod escaping;
 mod exports;
 mod forms;
 mod groups;
+mod health;
 mod htmx;
+mod language;
 mod layout;
 mod lists;
 mod mailing_lists;
@@ -22,6 +25,8 @@ mod people;
 mod pictures;
 mod roles;
 mod search;
+mod secret_key;
 mod security;
 mod startup;
 mod support;
+mod telemetry;

@@ -23,8 +23,8 @@ use hitcore::seed::{self, SeedOptions};
 use hitcore::store::postgres::TestSchema;
 use hitcore::store::{
     AuthRepo, GroupRepo, GroupScope, JobQueue, ListFilter, ListMailRepo, ListedPerson, Login,
-    MailingListRepo, Page as ListPage, PeopleQuery, PersonRepo, RoleRepo, SearchQuery, SearchRepo,
-    Session, Store, StoreError, TokenRepo,
+    MailingListRepo, Page as ListPage, PeopleQuery, PersonRepo, RoleRepo, SchemaCheck, SearchQuery,
+    SearchRepo, Session, Store, StoreError, TokenRepo,
 };
 use hitcore::{ContactId, GroupId, JobId, Organisation, PersonId, RoleId, WorkerId};
 use hitweb::{AppState, Config};
@@ -54,6 +54,8 @@ pub struct CountingStore {
     calls: AtomicUsize,
     /// When set, `people_list` fails as if the database were gone.
     pub fails_people_list: AtomicBool,
+    /// When set, `people_list` panics, with personal data in the message.
+    pub panics_people_list: AtomicBool,
     /// When set, every call fails as a store does while the database
     /// server is down ([`StoreError::Unavailable`]).
     pub is_unavailable: AtomicBool,
@@ -375,6 +377,9 @@ impl PersonRepo for CountingStore {
         if self.fails_people_list.load(Ordering::SeqCst) {
             return Err(StoreError::Backend("disk on fire: secret detail".into()));
         }
+        if self.panics_people_list.load(Ordering::SeqCst) {
+            panic!("the list of people broke: Alex Alpha <alpha@demo.example>");
+        }
         self.call(|s| s.people_list(query))
     }
     fn create_person(
@@ -503,6 +508,13 @@ impl AuthRepo for CountingStore {
     fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
         self.call(|s| s.session(token_hash, now))
     }
+    fn signed_in(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<hitcore::store::SignedIn>, StoreError> {
+        self.call(|s| s.signed_in(token_hash, now))
+    }
     fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         self.call(|s| s.delete_session(token_hash))
     }
@@ -607,6 +619,13 @@ impl JobQueue for CountingStore {
     fn open_job_count(&self) -> Result<u64, StoreError> {
         self.call(|s| s.open_job_count())
     }
+    fn queue_stats(
+        &self,
+        now: DateTime<Utc>,
+        dead_after: std::time::Duration,
+    ) -> Result<hitcore::jobs::QueueStats, StoreError> {
+        self.call(|s| s.queue_stats(now, dead_after))
+    }
     fn retry_job(&self, permit: &Permit<ManageJob>, now: DateTime<Utc>) -> Result<(), StoreError> {
         self.call(|s| s.retry_job(permit, now))
     }
@@ -615,6 +634,12 @@ impl JobQueue for CountingStore {
     }
     fn delete_settled_before(&self, cutoff: DateTime<Utc>) -> Result<Vec<Job>, StoreError> {
         self.call(|s| s.delete_settled_before(cutoff))
+    }
+}
+
+impl hitcore::store::HealthRepo for CountingStore {
+    fn schema_check(&self) -> Result<SchemaCheck, StoreError> {
+        self.call(|s| s.schema_check())
     }
 }
 
@@ -631,6 +656,10 @@ pub struct TestApp {
     pub mailer: Arc<hitjobs::mail::MemoryMailer>,
     /// The PostgreSQL schema of this app, dropped after everything else.
     _schema: Option<TestSchema>,
+    /// The database, for a second app on it ([`TestAppBuilder::on_database_of`]).
+    database_url: String,
+    /// The app's cache (`AppState::cache`).
+    pub cache: Arc<dyn hitcore::cache::Cache>,
 }
 
 /// Builds a [`TestApp`].
@@ -639,6 +668,10 @@ pub struct TestAppBuilder {
     root_email: Option<String>,
     secure_cookies: bool,
     mail: Option<hitjobs::config::MailConfig>,
+    secret_key: Option<hitweb::config::SecretKey>,
+    storage: Option<hitcore::storage::StorageLocation>,
+    database_url: Option<String>,
+    memcache_servers: Option<String>,
 }
 
 impl TestAppBuilder {
@@ -660,22 +693,59 @@ impl TestAppBuilder {
         self
     }
 
+    /// Sets `HIT_SECRET_KEY`.
+    pub fn with_secret_key(mut self, key: hitweb::config::SecretKey) -> Self {
+        self.secret_key = Some(key);
+        self
+    }
+
+    /// Sets `STORAGE_URL` (memory otherwise).
+    pub fn with_storage(mut self, storage: hitcore::storage::StorageLocation) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
+    /// Runs on the database of `other`, seeded already: a second web
+    /// process of the same deployment. `other` must outlive this app.
+    pub fn on_database_of(mut self, other: &TestApp) -> Self {
+        self.database_url = Some(other.database_url.clone());
+        self
+    }
+
+    /// Sets `MEMCACHE_SERVERS` (each app caches in its own memory
+    /// otherwise).
+    pub fn with_memcache(mut self, servers: &str) -> Self {
+        self.memcache_servers = Some(servers.to_owned());
+        self
+    }
+
     pub fn build(self) -> TestApp {
         init_test_tracing();
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_tests();
         config.root_email = self.root_email;
         config.secure_cookies = self.secure_cookies;
+        config.secret_key = self.secret_key;
+        if let Some(storage) = self.storage {
+            config.storage = storage;
+        }
         if let Some(mail) = self.mail {
             config.mail = mail;
         }
-        let schema = postgres_url().map(|base| {
-            off_the_executor(|| TestSchema::create(&base))
-                .expect("a schema in HIT_TEST_POSTGRES_URL")
-        });
-        config.database_url = match &schema {
-            Some(schema) => schema.url().to_owned(),
-            None => format!("sqlite://{}", dir.path().join("test.sqlite3").display()),
+        config.memcache_servers = self.memcache_servers;
+        let is_shared = self.database_url.is_some();
+        let schema = if is_shared {
+            None
+        } else {
+            postgres_url().map(|base| {
+                off_the_executor(|| TestSchema::create(&base))
+                    .expect("a schema in HIT_TEST_POSTGRES_URL")
+            })
+        };
+        config.database_url = match (self.database_url, &schema) {
+            (Some(url), _) => url,
+            (None, Some(schema)) => schema.url().to_owned(),
+            (None, None) => format!("sqlite://{}", dir.path().join("test.sqlite3").display()),
         };
         let org = Arc::new(Organisation::from_file(&config.org_file).expect("demo organisation"));
         let options = SeedOptions {
@@ -686,19 +756,24 @@ impl TestAppBuilder {
         let inner = off_the_executor(|| {
             let store =
                 hitcore::store::open(&config.database_url, Arc::clone(&org)).expect("store");
-            seed::load_demo(&*store, &org, &options, Utc::now()).expect("seed");
+            if !is_shared {
+                seed::load_demo(&*store, &org, &options, Utc::now()).expect("seed");
+            }
             store
         });
         let store = Arc::new(CountingStore {
             inner,
             calls: AtomicUsize::new(0),
             fails_people_list: AtomicBool::new(false),
+            panics_people_list: AtomicBool::new(false),
             is_unavailable: AtomicBool::new(false),
         });
         let dyn_store: Arc<dyn Store> = store.clone();
         let root_email = config.root_email.clone();
+        let database_url = config.database_url.clone();
         let state = AppState::new(config, Arc::clone(&org), dyn_store).expect("templates");
         let storage = state.storage.clone();
+        let cache = Arc::clone(&state.cache);
         TestApp {
             cli: TestClient::new(hitweb::app(state).boxed()),
             store,
@@ -708,6 +783,8 @@ impl TestAppBuilder {
             mailer: Arc::new(hitjobs::mail::MemoryMailer::new()),
             _dir: dir,
             _schema: schema,
+            database_url,
+            cache,
         }
     }
 }
@@ -1094,6 +1171,16 @@ impl<'a> Browser<'a> {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("; ")
+    }
+
+    /// The same cookies and CSRF token, sent to another app: a second web
+    /// process behind the same proxy.
+    pub fn on<'b>(&self, app: &'b TestApp) -> Browser<'b> {
+        Browser {
+            app,
+            cookies: self.cookies.clone(),
+            csrf: self.csrf.clone(),
+        }
     }
 
     /// A second browser with the same cookies (a stolen or copied cookie).

@@ -7,9 +7,9 @@ use postgres::GenericClient;
 use super::{PostgresStore, query_opt};
 use crate::ability::{Permit, SetPassword};
 use crate::id::PersonId;
-use crate::store::row::LOGIN_COLUMNS;
+use crate::store::row::{LOGIN_COLUMNS, SIGNED_IN_COLUMNS};
 use crate::store::sql::{after_failure, timestamp_text};
-use crate::store::{AuthRepo, Login, Session, StoreError, row};
+use crate::store::{AuthRepo, Login, Session, SignedIn, StoreError, row};
 
 fn login_of(c: &mut impl GenericClient, id: PersonId) -> Result<Login, StoreError> {
     let sql = format!("SELECT {LOGIN_COLUMNS} FROM people WHERE id = $1");
@@ -108,6 +108,34 @@ impl AuthRepo for PostgresStore {
                  WHERE token_hash = $1 AND expires_at > $2",
                 &[&token_hash, &timestamp_text(now)],
                 row::session,
+            )
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    fn signed_in(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SignedIn>, StoreError> {
+        // A global stamp is the XOR of its 16 stripes (migration 10).
+        let sql = format!(
+            "SELECT {}, {SIGNED_IN_COLUMNS}, \
+             (SELECT bit_xor(stamp) FROM cache_stamps WHERE name = 'groups') AS groups_stamp, \
+             (SELECT bit_xor(stamp) FROM cache_stamps WHERE name = 'memberships') \
+                 AS memberships_stamp \
+             FROM sessions s \
+             JOIN people p ON p.id = s.person_id \
+             LEFT JOIN access_stamps a ON a.person_id = s.person_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2",
+            person_columns!()
+        );
+        self.read(|c| {
+            query_opt(
+                c,
+                &sql,
+                &[&token_hash, &timestamp_text(now)],
+                row::signed_in,
             )
         })
     }

@@ -31,10 +31,10 @@ use postgres::{Client, IsolationLevel, NoTls, Row, Transaction};
 use super::{PostgresStore, query_count, unavailable};
 use crate::ability::{ManageJob, Permit};
 use crate::id::{JobId, PersonId, WorkerId};
-use crate::jobs::{Job, NewJob, Progress};
+use crate::jobs::{Job, NewJob, Progress, QueueStats};
 use crate::store::jobs::{
-    self as shared, JOB_COLUMNS, Wakeup, big, big_count, error_text, micros, refuse_singletons,
-    skipped,
+    self as shared, JOB_COLUMNS, Wakeup, big, big_count, count_enqueued, error_text, micros,
+    refuse_singletons, skipped,
 };
 use crate::store::sql::timestamp_text;
 use crate::store::{JobQueue, StoreError};
@@ -45,6 +45,7 @@ const CHANNEL: &str = "hit_jobs";
 const CLAIM_SQL: &str = include_str!("jobs_claim.sql");
 const RECOVER_SQL: &str = include_str!("jobs_recover.sql");
 const INSERT_MANY_SQL: &str = include_str!("jobs_insert_many.sql");
+const STATS_SQL: &str = include_str!("jobs_stats.sql");
 
 /// The claim for one queue: an equality on the first column of the claim
 /// index, whose order then is the order wanted, so the server reads no
@@ -185,7 +186,11 @@ impl PostgresStore {
 impl JobQueue for PostgresStore {
     #[tracing::instrument(skip_all, fields(job.kind = %job.kind))]
     fn enqueue(&self, job: &NewJob, now: DateTime<Utc>) -> Result<Option<JobId>, StoreError> {
-        self.queue_write(|tx| enqueue_in(tx, job, now))
+        let id = self.queue_write(|tx| enqueue_in(tx, job, now))?;
+        if id.is_some() {
+            count_enqueued([job]);
+        }
+        Ok(id)
     }
 
     #[tracing::instrument(skip_all, fields(job.count = jobs.len()))]
@@ -221,6 +226,7 @@ impl JobQueue for PostgresStore {
         if ids.len() != jobs.len() {
             return Err(skipped());
         }
+        count_enqueued(jobs);
         ids.sort();
         Ok(ids)
     }
@@ -462,6 +468,23 @@ impl JobQueue for PostgresStore {
                  + (SELECT COUNT(*) FROM jobs WHERE locked_by IS NOT NULL)",
                 &[],
             )
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    fn queue_stats(
+        &self,
+        now: DateTime<Utc>,
+        dead_after: Duration,
+    ) -> Result<QueueStats, StoreError> {
+        let beat_since = timestamp_text(shared::earlier(now, dead_after));
+        self.read(|c| {
+            let rows = c.query(STATS_SQL, &[&timestamp_text(now), &beat_since])?;
+            let rows = rows
+                .iter()
+                .map(shared::queue_stats_row)
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(shared::queue_stats_of(rows))
         })
     }
 

@@ -13,6 +13,7 @@ use crate::list_mail::{
     Batch, BatchOutcome, BatchRecipient, ListMessage, ListMessageState, ListMessageSummary,
     NewInboundMail, NewListMessage, Recorded,
 };
+use crate::store::jobs::count_enqueued;
 use crate::store::sql::{date_text, parse_timestamp, timestamp_text};
 use crate::store::{ListMailRepo, StoreError};
 
@@ -34,7 +35,8 @@ impl ListMailRepo for PostgresStore {
         job_for: &(dyn Fn(ListMessageId) -> NewJob + Sync),
         now: DateTime<Utc>,
     ) -> Result<Recorded, StoreError> {
-        self.queue_write(|tx| {
+        let mut jobs = Vec::new();
+        let recorded = self.queue_write(|tx| {
             let known = tx.query_opt(
                 "SELECT id FROM inbound_mails WHERE raw_hash = $1",
                 &[&mail.raw_hash],
@@ -47,7 +49,10 @@ impl ListMailRepo for PostgresStore {
             for copy in copies {
                 if let Some(id) = insert_copy(tx, inbound, mail, copy, now)? {
                     if copy.state == ListMessageState::Delivering || copy.is_reply_due {
-                        enqueue_in(tx, &job_for(id), now)?;
+                        let job = job_for(id);
+                        if enqueue_in(tx, &job, now)?.is_some() {
+                            jobs.push(job);
+                        }
                     }
                     created.push(id);
                 }
@@ -56,7 +61,9 @@ impl ListMailRepo for PostgresStore {
                 inbound,
                 copies: created,
             })
-        })
+        })?;
+        count_enqueued(&jobs);
+        Ok(recorded)
     }
 
     fn list_message(&self, id: ListMessageId) -> Result<Option<ListMessage>, StoreError> {

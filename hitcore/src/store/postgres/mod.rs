@@ -46,6 +46,7 @@ use crate::store::sql;
 mod auth;
 mod bulk;
 mod groups;
+mod health;
 mod jobs;
 mod list_mail;
 mod mailing_lists;

@@ -7,9 +7,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{SqliteStore, Ts};
 use crate::ability::{Permit, SetPassword};
 use crate::id::PersonId;
-use crate::store::row::LOGIN_COLUMNS;
+use crate::store::row::{LOGIN_COLUMNS, SIGNED_IN_COLUMNS};
 use crate::store::sql::after_failure;
-use crate::store::{AuthRepo, Login, Session, StoreError};
+use crate::store::{AuthRepo, Login, Session, SignedIn, StoreError, row};
 
 fn login_of(conn: &Connection, id: PersonId) -> Result<Login, StoreError> {
     let sql = format!("SELECT {LOGIN_COLUMNS} FROM people WHERE id = ?1");
@@ -113,6 +113,30 @@ impl AuthRepo for SqliteStore {
             )?
             .query_row(params![token_hash, Ts(now)], super::rows::session)
             .optional()?)
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    fn signed_in(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SignedIn>, StoreError> {
+        // One row per global stamp here (migration 10).
+        let sql = format!(
+            "SELECT {}, {SIGNED_IN_COLUMNS}, \
+             (SELECT stamp FROM cache_stamps WHERE name = 'groups') AS groups_stamp, \
+             (SELECT stamp FROM cache_stamps WHERE name = 'memberships') AS memberships_stamp \
+             FROM sessions s \
+             JOIN people p ON p.id = s.person_id \
+             LEFT JOIN access_stamps a ON a.person_id = s.person_id \
+             WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+            person_columns!()
+        );
+        self.read(|c| {
+            Ok(c.prepare_cached(&sql)?
+                .query_row(params![token_hash, Ts(now)], |r| row::signed_in(r))
+                .optional()?)
         })
     }
 

@@ -20,14 +20,16 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 use super::{SqliteStore, Ts, id_list};
 use crate::ability::{ManageJob, Permit};
 use crate::id::{JobId, PersonId, WorkerId};
-use crate::jobs::{Job, NewJob, Progress};
+use crate::jobs::{Job, NewJob, Progress, QueueStats};
 use crate::store::jobs::{
-    self as shared, JOB_COLUMNS, big, big_count, error_text, micros, refuse_singletons, skipped,
+    self as shared, JOB_COLUMNS, big, big_count, count_enqueued, error_text, micros,
+    refuse_singletons, skipped,
 };
 use crate::store::{JobQueue, StoreError};
 
 const CLAIM_SQL: &str = include_str!("jobs_claim.sql");
 const RECOVER_SQL: &str = include_str!("jobs_recover.sql");
+const STATS_SQL: &str = include_str!("jobs_stats.sql");
 
 /// The claim for one queue: an equality on the first column of the claim
 /// index, whose order then is the order wanted, so SQLite reads no more
@@ -142,6 +144,9 @@ impl JobQueue for SqliteStore {
     #[tracing::instrument(skip_all, fields(job.kind = %job.kind))]
     fn enqueue(&self, job: &NewJob, now: DateTime<Utc>) -> Result<Option<JobId>, StoreError> {
         let id = self.write(|tx| enqueue_in(tx, job, now))?;
+        if id.is_some() {
+            count_enqueued([job]);
+        }
         if id.is_some() && job.run_at <= now {
             self.wake_workers();
         }
@@ -159,6 +164,7 @@ impl JobQueue for SqliteStore {
                 .map(|job| enqueue_in(tx, job, now)?.ok_or_else(skipped))
                 .collect::<Result<Vec<JobId>, StoreError>>()
         })?;
+        count_enqueued(jobs);
         if jobs.iter().any(|j| j.run_at <= now) {
             self.wake_workers();
         }
@@ -406,6 +412,22 @@ impl JobQueue for SqliteStore {
                 )?
                 .query_row([], |r| r.get(0))?;
             Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    fn queue_stats(
+        &self,
+        now: DateTime<Utc>,
+        dead_after: Duration,
+    ) -> Result<QueueStats, StoreError> {
+        let beat_since = shared::earlier(now, dead_after);
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(STATS_SQL)?;
+            let rows = stmt.query_map(params![Ts(now), Ts(beat_since)], |r| {
+                shared::queue_stats_row(r)
+            })?;
+            Ok(shared::queue_stats_of(rows.collect::<Result<_, _>>()?))
         })
     }
 

@@ -10,6 +10,7 @@ use crate::list_mail::{
     Batch, BatchOutcome, BatchRecipient, ListMessage, ListMessageState, ListMessageSummary,
     NewInboundMail, NewListMessage, Recorded,
 };
+use crate::store::jobs::count_enqueued;
 use crate::store::{ListMailRepo, StoreError};
 
 use super::jobs::enqueue_in;
@@ -28,6 +29,7 @@ impl ListMailRepo for SqliteStore {
         job_for: &(dyn Fn(ListMessageId) -> NewJob + Sync),
         now: DateTime<Utc>,
     ) -> Result<Recorded, StoreError> {
+        let mut jobs = Vec::new();
         let recorded = self.write(|tx| {
             if let Some(id) = known_inbound(tx, &mail.raw_hash)? {
                 return Ok(Recorded::Known(id));
@@ -37,7 +39,10 @@ impl ListMailRepo for SqliteStore {
             for copy in copies {
                 if let Some(id) = insert_copy(tx, inbound, mail, copy, now)? {
                     if copy.state == ListMessageState::Delivering || copy.is_reply_due {
-                        enqueue_in(tx, &job_for(id), now)?;
+                        let job = job_for(id);
+                        if enqueue_in(tx, &job, now)?.is_some() {
+                            jobs.push(job);
+                        }
                     }
                     created.push(id);
                 }
@@ -47,6 +52,7 @@ impl ListMailRepo for SqliteStore {
                 copies: created,
             })
         })?;
+        count_enqueued(&jobs);
         if matches!(&recorded, Recorded::New { copies, .. } if !copies.is_empty()) {
             self.wake_workers();
         }

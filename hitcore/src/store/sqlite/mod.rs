@@ -34,6 +34,7 @@ use crate::store::sql::{path_text, path_upper};
 mod auth;
 mod bulk;
 mod groups;
+mod health;
 mod jobs;
 mod list_mail;
 mod mailing_lists;
