@@ -212,7 +212,16 @@ pub fn load_demo(
         admin_email: Some(admin_email),
         ..SeedReport::default()
     };
-    let groups = write_groups(store, org, &data.groups, now)?;
+    let groups = match write_groups(store, org, &data.groups, now) {
+        Err(StoreError::Conflict { field }) if field == ROOT_TAKEN => {
+            info!("Another process seeded the database at the same time; not seeding");
+            return Ok(SeedReport {
+                is_skipped: true,
+                ..SeedReport::default()
+            });
+        }
+        other => other?,
+    };
     report.groups = groups.len();
     for (i, p) in data.people.iter().enumerate() {
         let password = if i == admin {
@@ -408,6 +417,10 @@ fn add_with_defaults(
 
 /// Creates the seed groups with their default children and returns every
 /// created group under its key.
+/// The conflict [`write_groups`] reports when another process created the
+/// root group first.
+const ROOT_TAKEN: &str = "root group";
+
 fn write_groups(
     store: &dyn Store,
     org: &Organisation,
@@ -434,7 +447,20 @@ fn write_groups(
                 (plan, system(CreateGroup(Some(parent.id))))
             }
         };
-        let created = store.create_groups(&permit, &plan, now)?;
+        let created = match store.create_groups(&permit, &plan, now) {
+            Ok(created) => created,
+            // Another process seeding the same empty database at once (two
+            // web processes started together) made the root first; nothing
+            // of ours is written yet.
+            Err(StoreError::Rule(_))
+                if seed.parent.is_none() && !store.all_groups()?.is_empty() =>
+            {
+                return Err(StoreError::Conflict {
+                    field: ROOT_TAKEN.to_owned(),
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let mut keys: Vec<String> = Vec::with_capacity(plan.len());
         for (i, (new, g)) in plan.iter().zip(&created).enumerate() {
             let key = match new.parent {

@@ -292,6 +292,45 @@ fn racing_first_starts_create_the_schema_once() {
     });
 }
 
+/// Two web processes started together on a new database: one seeds the
+/// demo, the others find it seeded; none fails its start.
+#[test]
+fn racing_first_seeds_seed_the_demo_once() {
+    use hitcore::seed::{SeedOptions, load_demo};
+    each_database(|db| {
+        store::migrate(&db.url).expect("migrated");
+        let stores: Vec<_> = (0..RACERS)
+            .map(|_| store::open(&db.url, org()).expect("opened"))
+            .collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let reports = race(RACERS, || {
+            let store = &stores[next.fetch_add(1, std::sync::atomic::Ordering::SeqCst)];
+            load_demo(
+                &**store,
+                &org(),
+                &SeedOptions::default(),
+                chrono::Utc::now(),
+            )
+        });
+        let seeded = reports
+            .iter()
+            .map(|r| match r {
+                Ok(report) => !report.is_skipped,
+                Err(e) => panic!("a start failed: {e}"),
+            })
+            .filter(|s| *s)
+            .count();
+        assert_eq!(seeded, 1, "{reports:?}");
+        let roots = stores[0]
+            .all_groups()
+            .expect("the groups")
+            .into_iter()
+            .filter(|g| g.parent_id.is_none())
+            .count();
+        assert_eq!(roots, 1);
+    });
+}
+
 #[test]
 fn racing_opens_of_an_empty_database_all_succeed() {
     each_database(|db| {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use hitjobs::telemetry::metrics::record_request;
+use hitjobs::telemetry::metrics::{method_label, record_request};
 use hitjobs::telemetry::sentry::capture_server_error;
 use poem::error::ReadBodyError;
 use poem::http::{HeaderValue, Method, header};
@@ -44,7 +44,7 @@ pub async fn access_log<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Resu
     let id = hitcore::auth::new_token()[..16].to_owned();
     let method = req.method().clone();
     req.extensions_mut().insert(RequestId(id.clone()));
-    let hub = request_hub(&id, method.as_str());
+    let hub = request_hub(&id, method_label(method.as_str()));
     let resp = match CatchUnwind::new(ep.call(req))
         .bind_hub(Arc::clone(&hub))
         .await
@@ -71,7 +71,7 @@ pub async fn access_log<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Resu
         && hub.client().is_some()
         && hub.last_event_id().is_none()
     {
-        capture_server_error(&hub, method.as_str(), &route, status);
+        capture_server_error(&hub, method_label(method.as_str()), &route, status);
     }
     let duration_ms = took.as_millis();
     if is_probe {

@@ -30,6 +30,8 @@ pub struct AppState {
     /// until the groups change.
     pub tree: Arc<TreeMemo>,
     pub templates: Arc<Templates>,
+    /// What `/readyz` remembers between probes.
+    pub probes: Arc<crate::routes::health::Probes>,
 }
 
 /// Why the shared state could not be made.
@@ -75,6 +77,7 @@ impl AppState {
             cache,
             tree: Arc::new(TreeMemo::default()),
             templates: Arc::new(Templates::load().map_err(StateError::Templates)?),
+            probes: Arc::default(),
         })
     }
 

@@ -189,18 +189,34 @@ pub fn describe_metrics() {
     );
 }
 
-/// Counts one HTTP request and its duration.
+/// The label for an HTTP method: the standard ones as they are, any other
+/// `OTHER`. Poem accepts any token as a method, so a raw label would let
+/// anyone add series without bound.
+pub fn method_label(method: &str) -> &'static str {
+    const STANDARD: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    STANDARD
+        .iter()
+        .find(|m| **m == method)
+        .copied()
+        .unwrap_or("OTHER")
+}
+
+/// Counts one HTTP request and its duration; `method` is reduced to
+/// [`method_label`].
 pub fn record_request(method: &str, route: &str, status: u16, took: Duration) {
+    let method = method_label(method);
     metrics::counter!(
         HTTP_REQUESTS,
-        "method" => method.to_owned(),
+        "method" => method,
         "route" => route.to_owned(),
         "status" => status.to_string()
     )
     .increment(1);
     metrics::histogram!(
         HTTP_REQUEST_DURATION,
-        "method" => method.to_owned(),
+        "method" => method,
         "route" => route.to_owned()
     )
     .record(took.as_secs_f64());

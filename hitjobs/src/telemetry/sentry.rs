@@ -77,6 +77,9 @@ pub fn init_sentry(config: &TelemetryConfig, service: &'static str) -> SentryGua
     options.release = Some(Cow::Borrowed(config.release));
     options.environment = Some(Cow::Owned(config.environment.clone()));
     options.send_default_pii = false;
+    // The host name says where a process runs, which is nobody's business
+    // outside the deployment; the `service` tag says which process it was.
+    options.server_name = None;
     options.attach_stacktrace = false;
     options.max_breadcrumbs = 0;
     options.before_send = Some(Arc::new(|event| Some(scrub(event))));
@@ -102,6 +105,7 @@ pub fn init_sentry(config: &TelemetryConfig, service: &'static str) -> SentryGua
 pub fn scrub(mut event: Event<'static>) -> Event<'static> {
     event.user = None;
     event.request = None;
+    event.server_name = None;
     event.breadcrumbs = Default::default();
     event.extra.clear();
     event.modules.clear();

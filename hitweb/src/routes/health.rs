@@ -6,7 +6,11 @@
 //! [`crate::app`]): they need no account, set no cookie and render no
 //! template. Their bodies name the check that failed and nothing more: no
 //! error text, which can carry host names, paths or bucket names. The
-//! cause goes to the log, once, as a warning.
+//! cause goes to the log as a warning, once when a check starts failing.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use hitcore::ability::{self, Decision};
 use hitcore::storage::StorageError;
@@ -67,21 +71,13 @@ struct Readiness {
 }
 
 impl Readiness {
-    fn new(
-        database: Result<SchemaCheck, StoreError>,
-        storage: Result<(), StorageError>,
-    ) -> Readiness {
+    fn new(database: Result<SchemaCheck, StoreError>, storage: &'static str) -> Readiness {
         let (database, schema) = match database {
             Ok(c) if c.is_current() => ("ok", "ok"),
             Ok(c) if c.found < c.expected => ("ok", "behind"),
             Ok(_) => ("ok", "ahead"),
             Err(StoreError::Unavailable(_)) => ("unreachable", "unknown"),
             Err(_) => ("error", "unknown"),
-        };
-        let storage = match storage {
-            Ok(()) => "ok",
-            Err(StorageError::Unavailable(_)) => "unreachable",
-            Err(_) => "refused",
         };
         let mut report = Readiness {
             status: "ready",
@@ -102,12 +98,17 @@ impl Readiness {
     }
 }
 
-/// The store's schema check, off the executor; a failure is logged here.
+/// The store's schema check, off the executor; the first failure of a
+/// run is logged here.
 async fn schema_check(state: &AppState) -> Result<SchemaCheck, StoreError> {
     let checked = state
         .db_raw(|s| s.schema_check())
         .await
         .unwrap_or_else(|e| Err(StoreError::Backend(Box::new(e))));
+    let is_failing = !checked.as_ref().is_ok_and(SchemaCheck::is_current);
+    if !starts_failing(&state.probes.is_database_failing, is_failing) {
+        return checked;
+    }
     match &checked {
         Ok(c) if !c.is_current() => tracing::warn!(
             schema.found = c.found,
@@ -122,16 +123,70 @@ async fn schema_check(state: &AppState) -> Result<SchemaCheck, StoreError> {
     checked
 }
 
-/// The storage's probe, off the executor; a failure is logged here.
-async fn storage_probe(state: &AppState) -> Result<(), StorageError> {
+/// How long a storage probe's answer is reused. `/readyz` needs no
+/// account, so without this anyone could make the process write to the
+/// bucket as often as they like.
+const PROBE_REUSE: Duration = Duration::from_secs(5);
+
+/// The last storage probe of this process, and whether the checks failed
+/// last time (to warn once when they start failing, not on every probe).
+#[derive(Debug, Default)]
+pub struct Probes {
+    storage: Mutex<Option<(Instant, &'static str)>>,
+    is_database_failing: AtomicBool,
+    is_storage_failing: AtomicBool,
+}
+
+impl Probes {
+    /// Forgets the last storage probe, so that the next `/readyz` probes
+    /// again at once (after a change an operator or a test made).
+    pub fn forget_storage(&self) {
+        *self.storage.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
+
+/// Whether this failure is the first of a run: the flag goes up on a
+/// failure and down on success.
+fn starts_failing(flag: &AtomicBool, is_failing: bool) -> bool {
+    let was_failing = flag.swap(is_failing, Ordering::Relaxed);
+    is_failing && !was_failing
+}
+
+/// The storage's probe word (`ok`, `unreachable`, `refused`), probed off
+/// the executor at most once per [`PROBE_REUSE`]; the first failure of a
+/// run is logged here.
+async fn storage_probe(state: &AppState) -> &'static str {
+    let probes = &state.probes;
+    let reused = probes
+        .storage
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .filter(|(at, _)| at.elapsed() < PROBE_REUSE)
+        .map(|(_, word)| word);
+    if let Some(word) = reused {
+        return word;
+    }
     let storage = state.storage.clone();
     let probed = tokio::task::spawn_blocking(move || storage.probe())
         .await
         .unwrap_or_else(|e| Err(StorageError::Unavailable(Box::new(e))));
-    if let Err(e) = &probed {
+    let word = match &probed {
+        Ok(()) => "ok",
+        Err(StorageError::Unavailable(_)) => "unreachable",
+        Err(_) => "refused",
+    };
+    if let Err(e) = &probed
+        && starts_failing(&probes.is_storage_failing, true)
+    {
         tracing::warn!(error = %causes(e), "Not ready: the storage probe failed");
+    } else if probed.is_ok() {
+        starts_failing(&probes.is_storage_failing, false);
     }
-    probed
+    *probes
+        .storage
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), word));
+    word
 }
 
 /// An error and its sources in one line, for the log only.
@@ -200,6 +255,11 @@ mod tests {
                 ["not_ready", "ok", "ok", "unreachable"],
             ),
         ] {
+            let storage = match storage {
+                Ok(()) => "ok",
+                Err(StorageError::Unavailable(_)) => "unreachable",
+                Err(_) => "refused",
+            };
             let report = Readiness::new(database, storage);
             assert_eq!(words(&report), expected);
             assert_eq!(report.is_ready(), expected[0] == "ready");

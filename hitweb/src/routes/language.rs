@@ -107,6 +107,16 @@ fn patch_with_language(p: &Person, language: &str) -> PersonPatch {
     }
 }
 
+/// Whether `path` is a path on this site and nothing a browser could read
+/// as another host: one leading `/`, not followed by `/` or `\` (browsers
+/// take `/\host` for `//host`), no control characters or spaces.
+fn is_local_path(path: &str) -> bool {
+    let mut chars = path.chars();
+    chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !path.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
 /// The page to go back to: the path of the `Referer` when it is one of our
 /// own pages (same host), else the start page. Never another site, so the
 /// form cannot be used to send people elsewhere.
@@ -119,7 +129,7 @@ fn back_to(req: &Request) -> String {
         (Some(host), Some(uri)) if uri.authority().is_some_and(|a| a.as_str() == host) => uri
             .path_and_query()
             .map(|p| p.as_str())
-            .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+            .filter(|p| is_local_path(p))
             .filter(|p| !p.starts_with("/language"))
             .unwrap_or("/")
             .to_owned(),

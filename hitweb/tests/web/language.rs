@@ -170,6 +170,9 @@ async fn switching_goes_back_to_our_own_page_only() {
         ("http://hit.test/language", "/"),
         ("https://elsewhere.test/users/sign_in", "/"),
         ("http://hit.test.elsewhere.test/", "/"),
+        // Browsers read `/\\host` as `//host`, another site.
+        ("http://hit.test/\\elsewhere.test", "/"),
+        ("http://hit.test//elsewhere.test", "/"),
         ("not a url", "/"),
     ] {
         let resp = app

@@ -660,6 +660,8 @@ pub struct TestApp {
     database_url: String,
     /// The app's cache (`AppState::cache`).
     pub cache: Arc<dyn hitcore::cache::Cache>,
+    /// What the app's `/readyz` remembers (`AppState::probes`).
+    pub probes: Arc<hitweb::routes::health::Probes>,
 }
 
 /// Builds a [`TestApp`].
@@ -774,6 +776,7 @@ impl TestAppBuilder {
         let state = AppState::new(config, Arc::clone(&org), dyn_store).expect("templates");
         let storage = state.storage.clone();
         let cache = Arc::clone(&state.cache);
+        let probes = Arc::clone(&state.probes);
         TestApp {
             cli: TestClient::new(hitweb::app(state).boxed()),
             store,
@@ -785,6 +788,7 @@ impl TestAppBuilder {
             _schema: schema,
             database_url,
             cache,
+            probes,
         }
     }
 }

@@ -63,6 +63,11 @@ fn personal_data(app: &TestApp) -> Vec<String> {
 fn assert_nothing_leaked(sentry: &TestSentry, secrets: &[String]) {
     let raw: Vec<u8> = sentry.raw_requests().concat();
     let raw = String::from_utf8_lossy(&raw);
+    // The host name says where the process runs.
+    assert!(
+        !raw.contains("\"server_name\""),
+        "the host name was sent: {raw}"
+    );
     for secret in secrets {
         assert!(
             !raw.contains(secret.as_str()),
@@ -160,7 +165,19 @@ async fn request_metrics_carry_route_templates_and_pass_promtool() {
     alex.get("/no/such/page")
         .await
         .assert_status(StatusCode::NOT_FOUND);
+    // Any token is a method to Poem: a made-up one must not add series.
+    let made_up = poem::http::Method::from_bytes(b"XMETH12345").expect("a token");
+    alex.send(
+        made_up,
+        "/healthz",
+        false,
+        None,
+        crate::support::Token::Missing,
+    )
+    .await;
     let text = handle.render();
+    assert!(!text.contains("XMETH12345"), "{text}");
+    assert!(text.contains(r#"method="OTHER""#), "{text}");
 
     let group_page = text
         .lines()
