@@ -33,6 +33,17 @@ async fn to_club(s: &Session) {
     s.wait_for_text("main h1", "Club Alpha").await;
 }
 
+/// Opens the sub-group `name` from the sidebar of the group shown.
+async fn to_subgroup(s: &Session, name: &str) {
+    follow(s, ".with-sidebar .link-list", name).await;
+    s.wait_for_text("main h1", name).await;
+}
+
+/// Opens the people list of the group shown.
+async fn to_people(s: &Session) {
+    follow(s, "main .card-header .actions", "People").await;
+}
+
 /// The texts of every element matching `css`.
 async fn texts(s: &Session, css: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -96,9 +107,8 @@ async fn people_list_narrows_as_one_types() {
     };
     s.sign_in(ALPHA, DEMO_PASSWORD).await;
     to_club(&s).await;
-    follow(&s, ".with-sidebar .link-list", "Members").await;
-    s.wait_for_text("main h1", "Members").await;
-    follow(&s, "main .card-header .actions", "People").await;
+    to_subgroup(&s, "Members").await;
+    to_people(&s).await;
     s.find("#people-table").await;
     let all = s.count("#people-table tbody tr").await;
     assert!(all > 5, "only {all} members");
@@ -147,11 +157,9 @@ async fn adding_and_ending_roles_changes_the_group_list() {
     };
     s.sign_in(ALPHA, DEMO_PASSWORD).await;
     to_club(&s).await;
-    follow(&s, ".with-sidebar .link-list", "Members").await;
-    s.wait_for_text("main h1", "Members").await;
-    follow(&s, ".with-sidebar .link-list", "Seniors").await;
-    s.wait_for_text("main h1", "Seniors").await;
-    follow(&s, "main .card-header .actions", "People").await;
+    to_subgroup(&s, "Members").await;
+    to_subgroup(&s, "Seniors").await;
+    to_people(&s).await;
     let list_path = s.path().await;
     let before = s.count("#people-table tbody tr").await;
     assert!(before > 0, "nobody in Seniors");
@@ -244,9 +252,8 @@ async fn export_of_a_group_list_arrives_as_a_file_with_its_people() {
     };
     s.sign_in(ALPHA, DEMO_PASSWORD).await;
     to_club(&s).await;
-    follow(&s, ".with-sidebar .link-list", "Board").await;
-    s.wait_for_text("main h1", "Board").await;
-    follow(&s, "main .card-header .actions", "People").await;
+    to_subgroup(&s, "Board").await;
+    to_people(&s).await;
     let names = texts(&s, "#people-table tbody tr td:first-child").await;
     assert!(!names.is_empty());
 
