@@ -186,13 +186,5 @@ fn csrf_key(config: &Config) -> [u8; 32] {
              set it (the same on every web process) to run more than one"
         );
     }
-    let hex = hitcore::auth::new_token();
-    let mut key = [0u8; 32];
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = hex
-            .get(2 * i..2 * i + 2)
-            .and_then(|h| u8::from_str_radix(h, 16).ok())
-            .unwrap_or_default();
-    }
-    key
+    crate::config::key_from_hex(&hitcore::auth::new_token())
 }

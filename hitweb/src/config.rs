@@ -57,16 +57,24 @@ impl SecretKey {
     /// the purpose and the key. Different purposes get unrelated keys, and
     /// none of them gives the secret away.
     pub fn derive(&self, purpose: &str) -> [u8; 32] {
-        let digest = hitcore::auth::token_hash(&format!("{purpose}\n{}", self.0.expose()));
-        let mut key = [0u8; 32];
-        for (i, byte) in key.iter_mut().enumerate() {
-            *byte = digest
-                .get(2 * i..2 * i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .unwrap_or_default();
-        }
-        key
+        key_from_hex(&hitcore::auth::token_hash(&format!(
+            "{purpose}\n{}",
+            self.0.expose()
+        )))
     }
+}
+
+/// The first 32 bytes written in `hex` (64 hex digits, as SHA-256 digests
+/// and `hitcore::auth::new_token` give them); missing or bad digits are 0.
+pub fn key_from_hex(hex: &str) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = hex
+            .get(2 * i..2 * i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .unwrap_or_default();
+    }
+    key
 }
 
 /// The web server's settings.

@@ -415,7 +415,8 @@ fn render_error(state: &AppState, ctx: &RequestCtx, err: &WebError) -> Response 
     resp
 }
 
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+/// An error and its sources in one line, for the log only.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

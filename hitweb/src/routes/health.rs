@@ -20,6 +20,7 @@ use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
 use serde::Serialize;
 
+use crate::context::error_chain;
 use crate::state::AppState;
 
 /// GET /healthz: the process is alive and answers (plain text `ok`); it
@@ -118,7 +119,7 @@ async fn schema_check(state: &AppState) -> Result<SchemaCheck, StoreError> {
             c.expected
         ),
         Ok(_) => {}
-        Err(e) => tracing::warn!(error = %causes(e), "Not ready: the database check failed"),
+        Err(e) => tracing::warn!(error = %error_chain(e), "Not ready: the database check failed"),
     }
     checked
 }
@@ -178,7 +179,7 @@ async fn storage_probe(state: &AppState) -> &'static str {
     if let Err(e) = &probed
         && starts_failing(&probes.is_storage_failing, true)
     {
-        tracing::warn!(error = %causes(e), "Not ready: the storage probe failed");
+        tracing::warn!(error = %error_chain(e), "Not ready: the storage probe failed");
     } else if probed.is_ok() {
         starts_failing(&probes.is_storage_failing, false);
     }
@@ -187,18 +188,6 @@ async fn storage_probe(state: &AppState) -> &'static str {
         .lock()
         .unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), word));
     word
-}
-
-/// An error and its sources in one line, for the log only.
-fn causes(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// A 403 for a refused decision (there is none today: see
