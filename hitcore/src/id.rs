@@ -70,3 +70,51 @@ id_type!(
     /// delivered to that list's recipients).
     ListMessageId
 );
+id_type!(
+    /// The database id of an event or course.
+    EventId
+);
+id_type!(
+    /// The database id of one date of an event.
+    EventDateId
+);
+id_type!(
+    /// The database id of an event question.
+    QuestionId
+);
+id_type!(
+    /// The database id of an event attachment.
+    AttachmentId
+);
+id_type!(
+    /// The database id of a course application (its priorities and approval).
+    ApplicationId
+);
+id_type!(
+    /// The database id of a person's participation in an event.
+    ParticipationId
+);
+id_type!(
+    /// The database id of a role in an event (leader, participant, ...).
+    EventRoleId
+);
+id_type!(
+    /// The database id of a course kind.
+    EventKindId
+);
+id_type!(
+    /// The database id of a category of course kinds.
+    EventKindCategoryId
+);
+id_type!(
+    /// The database id of a qualification kind.
+    QualificationKindId
+);
+id_type!(
+    /// The database id of a person's qualification.
+    QualificationId
+);
+id_type!(
+    /// The database id of a mailing list's subscription of an event.
+    EventSubscriptionId
+);

@@ -3,6 +3,7 @@
 pub mod ability;
 pub mod auth;
 pub mod cache;
+pub mod event;
 pub mod export;
 pub mod group;
 pub mod id;

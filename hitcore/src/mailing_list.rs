@@ -6,10 +6,10 @@
 //! stores run the recipient query; `crate::ability` decides who may see or
 //! change a list.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::id::{GroupId, MailingListId, PersonId, SubscriptionId};
+use crate::id::{EventId, EventSubscriptionId, GroupId, MailingListId, PersonId, SubscriptionId};
 use crate::validate::{Violations, clean, email, single_line};
 
 /// A mailing list of a group, as stored (section 6.1).
@@ -90,6 +90,16 @@ pub struct Subscription {
     pub id: SubscriptionId,
     pub mailing_list_id: MailingListId,
     pub subscriber: Subscriber,
+}
+
+/// A list's subscription of an event: the event's active participants
+/// receive the list's mail (section 6.2). Kept apart from
+/// [`Subscription`] because it has a table of its own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EventSubscription {
+    pub id: EventSubscriptionId,
+    pub mailing_list_id: MailingListId,
+    pub event_id: EventId,
 }
 
 /// One address a list's mail goes to, and the person it belongs to.
@@ -360,6 +370,14 @@ pub enum SubscriptionRuleError {
     /// The subscribed group is deleted or archived.
     #[error("group {0} is deleted or archived")]
     InactiveGroup(GroupId),
+    /// None of the subscribed event's groups is the list's group or below
+    /// it.
+    #[error("event {0} is not on the list's group or below it")]
+    EventOutsideListGroup(EventId),
+    /// The subscribed event has no date from the first of January of the
+    /// previous year on.
+    #[error("event {0} is too old to subscribe")]
+    EventTooOld(EventId),
 }
 
 /// Checks a group subscription of a list of `list_group`: at least one role
@@ -393,13 +411,52 @@ pub fn check_group_subscription(
     Ok(types)
 }
 
+/// The earliest start an event may have a date at to be subscribed on
+/// `today`: the first of January of the previous year (section 6.2).
+pub fn earliest_subscribable_start(today: NaiveDate) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(today.year() - 1, 1, 1)
+        .unwrap_or(NaiveDate::MIN)
+        .and_time(NaiveTime::MIN)
+}
+
+/// Checks an event subscription of a list of `list_group` (section 6.2):
+/// one of the event's groups is the list's group or below it, and one of
+/// its dates starts on or after [`earliest_subscribable_start`].
+/// `latest_start` is the latest start among the event's dates.
+///
+/// Whether the manager may see the event is a separate question, for
+/// `crate::ability`.
+///
+/// # Errors
+/// The first [`SubscriptionRuleError`] found.
+pub fn check_event_subscription(
+    list_group: &crate::group::Group,
+    event_id: EventId,
+    event_groups: &[crate::group::Group],
+    latest_start: Option<NaiveDateTime>,
+    today: NaiveDate,
+) -> Result<(), SubscriptionRuleError> {
+    if !event_groups
+        .iter()
+        .any(|g| !g.is_deleted() && g.is_in_subtree_of(list_group.id))
+    {
+        return Err(SubscriptionRuleError::EventOutsideListGroup(event_id));
+    }
+    if latest_start.is_none_or(|start| start < earliest_subscribable_start(today)) {
+        return Err(SubscriptionRuleError::EventTooOld(event_id));
+    }
+    Ok(())
+}
+
 /// Whether one of `roles` (a person's) is covered by one of the group
 /// subscriptions on `today`: active, of a subscribed type, in a
 /// non-deleted group of the subscribed group's subtree (section 6.3,
 /// "lists a person may subscribe to").
 ///
-/// Limitations: tag rules and event subscriptions are not in this schema
-/// yet, so they cover nobody.
+/// Limitations: tag rules are not in this schema yet, so they cover
+/// nobody; event subscriptions are not asked here (that would need the
+/// person's participations), so taking part in a subscribed event does
+/// not yet make a `Configured` list subscribable for someone.
 pub fn is_covered(
     subscriptions: &[Subscription],
     roles: &[crate::role::Role],
@@ -669,6 +726,51 @@ mod tests {
         assert_eq!(
             check(&group(4, &[1, 2, 4], true), &["Top.Leader"]),
             Err(SubscriptionRuleError::InactiveGroup(GroupId(4)))
+        );
+    }
+
+    fn at(date: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(&format!("{date}T09:00:00"), "%Y-%m-%dT%H:%M:%S")
+            .expect("valid date")
+    }
+
+    /// Section 6.2: an event on the list's group or below, with a date
+    /// from the first of January of the previous year on.
+    #[rstest]
+    #[case(&[3], Some("2024-01-01"), Ok(()))]
+    #[case(&[2], Some("2026-06-01"), Ok(()))]
+    #[case(&[1, 3], Some("2025-03-01"), Ok(()))]
+    #[case(&[1], Some("2025-03-01"), Err(SubscriptionRuleError::EventOutsideListGroup(EventId(7))))]
+    #[case(&[4], Some("2025-03-01"), Err(SubscriptionRuleError::EventOutsideListGroup(EventId(7))))]
+    #[case(&[3], Some("2023-12-31"), Err(SubscriptionRuleError::EventTooOld(EventId(7))))]
+    #[case(&[3], None, Err(SubscriptionRuleError::EventTooOld(EventId(7))))]
+    fn events_below_the_list_group_and_recent_enough_may_be_subscribed(
+        #[case] groups: &[i64],
+        #[case] latest_start: Option<&str>,
+        #[case] expected: Result<(), SubscriptionRuleError>,
+    ) {
+        let list_group = group(2, &[1, 2], false);
+        let all = [
+            group(1, &[1], false),
+            list_group.clone(),
+            group(3, &[1, 2, 3], false),
+            group(4, &[1, 4], false),
+        ];
+        let event_groups: Vec<_> = all
+            .iter()
+            .filter(|g| groups.contains(&g.id.0))
+            .cloned()
+            .collect();
+        let today = NaiveDate::from_ymd_opt(2025, 6, 30).expect("valid");
+        assert_eq!(
+            check_event_subscription(
+                &list_group,
+                EventId(7),
+                &event_groups,
+                latest_start.map(at),
+                today
+            ),
+            expected
         );
     }
 

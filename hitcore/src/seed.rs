@@ -1,12 +1,14 @@
-//! The demo data of section 15: the groups of the demo federation and about
-//! two hundred people in them, written on the first start of an empty
-//! database.
+//! The demo data of section 15: the groups of the demo federation, about
+//! two hundred people in them, and its course catalogue and events
+//! ([`events`]), written on the first start of an empty database.
 //!
 //! [`demo_data`] is a pure, deterministic generator: the same organisation
 //! and day always give the same groups, people and roles. [`load_demo`]
 //! writes that plan through the [`Store`] traits with system permits, and
 //! only into a database without groups, so a restart never seeds twice.
 //! Nothing else belongs here: no fixtures for tests of other modules.
+
+mod events;
 
 use std::collections::{HashMap, HashSet};
 
@@ -122,6 +124,8 @@ pub struct SeedReport {
     pub roles: usize,
     /// Phone numbers and additional emails created.
     pub contacts: usize,
+    /// Events and courses created (the demo federation only).
+    pub events: usize,
     /// The first administrator's email.
     pub admin_email: Option<String>,
     /// The generated administrator password, to be shown once; `None` when
@@ -137,6 +141,7 @@ impl std::fmt::Debug for SeedReport {
             .field("people", &self.people)
             .field("roles", &self.roles)
             .field("contacts", &self.contacts)
+            .field("events", &self.events)
             .field("admin_email", &self.admin_email)
             .field(
                 "generated_admin_password",
@@ -167,6 +172,8 @@ impl std::fmt::Display for SeedReport {
 /// creates the groups and people of [`demo_data`] with system permits, makes
 /// the person with [`SeedOptions::admin_email`] the first administrator
 /// (the root type's admin role in the root group) and sets passwords.
+/// For the demo federation itself it then adds the course catalogue and
+/// the events of section 15.
 ///
 /// Limitations: each store call is its own transaction, so a failure half
 /// way leaves part of the demo behind, and the next start will not seed
@@ -198,6 +205,7 @@ pub fn load_demo(
     let admin_email = admin_email(options)?;
 
     let mut data = demo_data(org, now.date_naive());
+    let is_demo = check_fits(org, &data).is_ok();
     if let Err(misfit) = check_fits(org, &data) {
         // Another organisation than the demo federation: start it with its
         // root group and the administrator, so it can be used at once.
@@ -231,11 +239,15 @@ pub fn load_demo(
         };
         write_person(store, org, &groups, p, password, now, &mut report)?;
     }
+    if is_demo {
+        report.events = events::write_events(store, org, &groups, now)?;
+    }
     report.generated_admin_password = passwords.generated;
     info!(
         seed.groups = report.groups,
         seed.people = report.people,
         seed.roles = report.roles,
+        seed.events = report.events,
         "Seeded the demo data: {} groups, {} people",
         report.groups,
         report.people
@@ -1849,6 +1861,56 @@ mod tests {
             assert_eq!(root.email.as_deref(), Some("info@demo.example"));
             let members = group_named(&store, "Seniors");
             assert_eq!(members.group_type, "ClubMembers");
+        }
+
+        /// Section 15's catalogue and events: BLC in the federation with
+        /// its qualification links, the summer party in Club Alpha.
+        #[test]
+        fn demo_has_the_course_catalogue_and_two_events() {
+            use crate::event::EventWhen;
+            use crate::event::kind::LinkCategory;
+            use crate::store::{EventRepo, QualificationRepo};
+
+            let (store, _, report) = seeded(&SeedOptions::default());
+            assert_eq!(report.events, 2);
+            let labels: Vec<String> = store
+                .qualification_kinds(false)
+                .expect("kinds")
+                .into_iter()
+                .map(|k| k.label)
+                .collect();
+            assert_eq!(labels.len(), 2);
+            assert!(labels.contains(&"Youth leader".to_owned()), "{labels:?}");
+            let kinds = store.event_kinds(false).expect("event kinds");
+            let blc = kinds
+                .iter()
+                .find(|k| k.short_name.as_deref() == Some("BLC"))
+                .expect("BLC");
+            assert_eq!(blc.minimum_age, Some(17));
+            assert!(blc.is_qualifying());
+            assert_eq!(
+                blc.qualifications
+                    .iter()
+                    .filter(|q| q.category == LinkCategory::Precondition)
+                    .count(),
+                1
+            );
+            assert_eq!(store.event_kind_categories().expect("categories").len(), 1);
+
+            let today = now().date_naive();
+            let root = group_named(&store, "Demo Federation");
+            let courses = store
+                .events_of_group(root.id, EventWhen::Upcoming(today))
+                .expect("events");
+            assert_eq!(courses.len(), 1);
+            assert_eq!(courses[0].number.as_deref(), Some("BLC-01"));
+            assert_eq!(courses[0].kind_id, Some(blc.id));
+            let club = group_named(&store, "Club Alpha");
+            let parties = store
+                .events_of_group(club.id, EventWhen::Upcoming(today))
+                .expect("events");
+            assert_eq!(parties.len(), 1);
+            assert_eq!(parties[0].name, "Summer party");
         }
 
         #[test]

@@ -1,7 +1,8 @@
 //! The mailing list contract ([`MailingListRepo`]) on every store: lists
 //! are created, found by mail name in any case, changed and deleted with
 //! their subscriptions; subscriptions keep their rules; and a list's mail
-//! reaches exactly the people and addresses section 6.3 says, today.
+//! reaches exactly the people and addresses section 6.3 says, today,
+//! the active participants of subscribed events among them.
 //!
 //! Runs on SQLite in memory and in a file always, and on PostgreSQL when
 //! `HIT_TEST_POSTGRES_URL` is set, each with a fresh database.
@@ -9,13 +10,17 @@
 mod common;
 
 use hitcore::ability::{
-    ArchiveGroup, CreateMailingList, DestroyGroup, DestroyMailingList, ManageSubscriptions,
-    SubscribeSelf, UpdateMailingList, UpdatePerson, system,
+    ArchiveGroup, CreateEvent, CreateMailingList, CreateParticipation, DestroyGroup,
+    DestroyMailingList, ManageSubscriptions, SubscribeSelf, UpdateMailingList, UpdatePerson,
+    UseApplicationMarket, system,
 };
+use hitcore::event::participation::{NewParticipation, Participation};
+use hitcore::event::{COURSE, Event, EventPatch, NewEvent, NewEventDate};
 use hitcore::group::Group;
+use hitcore::id::EventId;
 use hitcore::mailing_list::{
-    MailingList, MailingListPatch, NewMailingList, Recipient, SubscribableFor, SubscribableMode,
-    Subscriber,
+    EventSubscription, MailingList, MailingListPatch, NewMailingList, Recipient, SubscribableFor,
+    SubscribableMode, Subscriber,
 };
 use hitcore::person::{ContactInput, Person};
 use hitcore::store::StoreError;
@@ -721,5 +726,190 @@ fn self_service_on_an_unknown_list_is_not_found() {
             w.s.unsubscribe(&permit, day(0)),
             Err(StoreError::NotFound)
         ));
+    });
+}
+
+// ------------------------------------------------- event subscriptions
+
+/// A course on `group` with one date starting at `start`; self
+/// applications to it are pending until the market assigns them.
+fn course(w: &World<'_>, group: &Group, name: &str, start: &str) -> Event {
+    let start_at = hitcore::event::parse_date_time(start).expect("a date and time");
+    let fields = EventPatch {
+        name: Some(name.to_owned()),
+        dates: vec![NewEventDate {
+            label: None,
+            start_at,
+            finish_at: None,
+            location: None,
+        }],
+        ..EventPatch::defaults_for(COURSE)
+    };
+    w.s.create_event(
+        &system(CreateEvent(vec![group.id])),
+        &NewEvent {
+            event_type: COURSE.to_owned(),
+            group_ids: vec![group.id],
+            fields,
+            questions: Vec::new(),
+            creator_id: None,
+        },
+        t0(),
+    )
+    .expect("course created")
+}
+
+/// `p` applies for `e` themselves: a pending participation.
+fn apply(w: &World<'_>, e: &Event, p: &Person) -> Participation {
+    w.s.register(
+        &system(CreateParticipation {
+            event: e.id,
+            person: p.id,
+            by_self: true,
+        }),
+        &NewParticipation {
+            event_id: e.id,
+            person_id: p.id,
+            additional_information: None,
+            answers: Vec::new(),
+            priority_2_id: None,
+            priority_3_id: None,
+            by_self: true,
+        },
+        &|_| Vec::new(),
+        day(0),
+        t0(),
+    )
+    .expect("application stored")
+}
+
+fn subscribe_event(
+    w: &World<'_>,
+    l: &MailingList,
+    e: &Event,
+) -> Result<EventSubscription, StoreError> {
+    w.s.add_event_subscription(&system(ManageSubscriptions(l.id)), e.id, day(0))
+}
+
+#[test]
+fn event_subscription_reaches_the_active_participants_only() {
+    each_store(|w| {
+        let l = list(w, &w.root, "Course news");
+        let e = course(w, &w.root_members, "Basic course", "2025-06-01T09:00");
+        let ann = person(w, "Ann", Some("ann@x.ch"), &w.root_members, MEMBER);
+        let bob = person(w, "Bob", Some("bob@x.ch"), &w.root_members, MEMBER);
+        let (a, _) = (apply(w, &e, &ann), apply(w, &e, &bob));
+        subscribe_event(w, &l, &e).expect("event subscribed");
+        // Both applications are pending: nobody takes part yet.
+        assert!(emails(w, &l).is_empty());
+        assert_eq!(w.s.recipient_count(l.id, day(0)).expect("count"), 0);
+
+        w.s.market_add(&system(UseApplicationMarket(e.id)), a.id, t0())
+            .expect("assigned");
+        assert_eq!(emails(w, &l), ["ann@x.ch"]);
+        assert_eq!(w.s.recipient_count(l.id, day(0)).expect("count"), 1);
+        assert!(w.s.is_subscribed(l.id, ann.id, day(0)).expect("check"));
+        assert!(!w.s.is_subscribed(l.id, bob.id, day(0)).expect("check"));
+        assert!(
+            w.s.is_recipient_email(l.id, "ANN@x.ch", day(0))
+                .expect("check")
+        );
+
+        // An exclusion still wins over the event.
+        exclude(w, &l, &ann);
+        assert!(emails(w, &l).is_empty());
+    });
+}
+
+#[test]
+fn event_subscriptions_are_listed_and_removed_by_id() {
+    each_store(|w| {
+        let l = list(w, &w.root, "Course news");
+        let first = course(w, &w.root, "First", "2025-06-01T09:00");
+        let second = course(w, &w.root_members, "Second", "2025-07-01T09:00");
+        let s1 = subscribe_event(w, &l, &first).expect("first");
+        let s2 = subscribe_event(w, &l, &second).expect("second");
+        assert_eq!(s1.mailing_list_id, l.id);
+        assert_eq!(
+            w.s.event_subscriptions(l.id).expect("list"),
+            [s1.clone(), s2.clone()]
+        );
+
+        let permit = system(ManageSubscriptions(l.id));
+        w.s.remove_event_subscription(&permit, s1.id)
+            .expect("removed");
+        assert_eq!(w.s.event_subscriptions(l.id).expect("list"), [s2]);
+        assert!(matches!(
+            w.s.remove_event_subscription(&permit, s1.id),
+            Err(StoreError::NotFound)
+        ));
+        // Another list's permit does not reach this list's subscriptions.
+        let other = list(w, &w.root, "Other");
+        let s3 = subscribe_event(w, &l, &first).expect("again");
+        assert!(matches!(
+            w.s.remove_event_subscription(&system(ManageSubscriptions(other.id)), s3.id),
+            Err(StoreError::NotFound)
+        ));
+    });
+}
+
+#[test]
+fn event_subscriptions_keep_the_rules_of_section_6_2() {
+    each_store(|w| {
+        let (region, _board, region_members) = w.region(&w.root, "North");
+        let l = list(w, &region, "Region news");
+        let below = course(w, &region_members, "Below", "2025-06-01T09:00");
+        let recent = course(w, &region, "Recent", "2024-01-01T00:00");
+        let old = course(w, &region, "Old", "2023-12-31T23:59");
+        let above = course(w, &w.root, "Above", "2025-06-01T09:00");
+
+        // Today is 2025-03-10: the dates count from 1 January 2024 on.
+        assert_eq!(
+            w.s.subscribable_events(l.id, day(0), 10).expect("offered"),
+            [below.id, recent.id]
+        );
+        subscribe_event(w, &l, &below).expect("below the list's group");
+        subscribe_event(w, &l, &recent).expect("from last January on");
+        assert!(
+            w.s.subscribable_events(l.id, day(0), 10)
+                .expect("offered")
+                .is_empty(),
+            "subscribed events are offered no more"
+        );
+        for refused in [&old, &above] {
+            let result = subscribe_event(w, &l, refused);
+            assert!(matches!(result, Err(StoreError::Rule(_))), "{result:?}");
+        }
+        let twice = subscribe_event(w, &l, &below);
+        assert!(
+            matches!(&twice, Err(StoreError::Conflict { field }) if field == "event"),
+            "{twice:?}"
+        );
+        let unknown = w.s.add_event_subscription(
+            &system(ManageSubscriptions(l.id)),
+            EventId(below.id.0 + 100),
+            day(0),
+        );
+        assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
+        let no_list = w.s.add_event_subscription(
+            &system(ManageSubscriptions(MailingListId(l.id.0 + 100))),
+            below.id,
+            day(0),
+        );
+        assert!(matches!(no_list, Err(StoreError::NotFound)), "{no_list:?}");
+    });
+}
+
+#[test]
+fn deleting_a_list_deletes_its_event_subscriptions() {
+    each_store(|w| {
+        let l = list(w, &w.root, "Course news");
+        let e = course(w, &w.root, "Course", "2025-06-01T09:00");
+        subscribe_event(w, &l, &e).expect("subscribed");
+        w.s.delete_mailing_list(&system(DestroyMailingList(l.id)))
+            .expect("deleted");
+        assert!(w.s.event_subscriptions(l.id).expect("list").is_empty());
+        // The event itself stays.
+        assert!(w.s.event(e.id).expect("read").is_some());
     });
 }

@@ -6,8 +6,9 @@ use poem::{Endpoint, EndpointExt, Response, Route, get, post};
 
 use crate::config::Config;
 use crate::routes::{
-    dev_mails, groups, health, home, jobs, language, mailing_lists, passwords, people, pictures,
-    roles, search, users,
+    application_market, dev_mails, event_kinds, events, groups, health, home, jobs, language,
+    mailing_lists, participant_exports, participations, passwords, people, pictures,
+    qualifications, roles, search, users,
 };
 use crate::state::AppState;
 use crate::{assets, context, middleware};
@@ -62,6 +63,158 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
             get(groups::move_form).post(groups::move_group),
         )
         .at("/groups/:group_id/tree", get(groups::subtree))
+        // Events and courses.
+        .at(
+            "/groups/:group_id/events",
+            get(events::index).post(events::create),
+        )
+        .at("/groups/:group_id/events.ics", get(events::calendar))
+        .at("/groups/:group_id/events/new", get(events::new_form))
+        .at(
+            "/groups/:group_id/events/:event_id",
+            get(events::show).post(events::update),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/edit",
+            get(events::edit_form),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/attachments/:attachment_id",
+            get(events::download),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/attachments/:attachment_id/delete",
+            post(events::remove_attachment),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/delete",
+            post(events::destroy),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/questions",
+            post(events::add_question),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/questions/:question_id/delete",
+            post(events::remove_question),
+        )
+        // Event kinds, qualification kinds, qualifications.
+        .at(
+            "/event_kinds",
+            get(event_kinds::index).post(event_kinds::create),
+        )
+        .at("/event_kinds/new", get(event_kinds::new_form))
+        .at("/event_kinds/:id", post(event_kinds::update))
+        .at("/event_kinds/:id/edit", get(event_kinds::edit_form))
+        .at("/event_kinds/:id/delete", post(event_kinds::destroy))
+        .at(
+            "/qualification_kinds",
+            get(event_kinds::qualification_kinds_index)
+                .post(event_kinds::qualification_kinds_create),
+        )
+        .at(
+            "/qualification_kinds/new",
+            get(event_kinds::qualification_kinds_new),
+        )
+        .at(
+            "/qualification_kinds/:id",
+            post(event_kinds::qualification_kinds_update),
+        )
+        .at(
+            "/qualification_kinds/:id/edit",
+            get(event_kinds::qualification_kinds_edit),
+        )
+        .at(
+            "/qualification_kinds/:id/delete",
+            post(event_kinds::qualification_kinds_destroy),
+        )
+        .at(
+            "/event_kind_categories",
+            get(event_kinds::categories_index).post(event_kinds::categories_create),
+        )
+        .at(
+            "/event_kind_categories/new",
+            get(event_kinds::categories_new),
+        )
+        .at(
+            "/event_kind_categories/:id",
+            post(event_kinds::categories_update),
+        )
+        .at(
+            "/event_kind_categories/:id/edit",
+            get(event_kinds::categories_edit),
+        )
+        .at(
+            "/event_kind_categories/:id/delete",
+            post(event_kinds::categories_destroy),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/qualifications",
+            get(qualifications::index),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/qualifications/:participation_id",
+            post(qualifications::create),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/qualifications/:participation_id/delete",
+            post(qualifications::destroy),
+        )
+        .at("/list_events", get(events::list_events))
+        .at("/list_courses", get(events::list_courses))
+        // Participations and the application market.
+        .at(
+            "/groups/:group_id/events/:event_id/participations",
+            get(participations::index).post(participations::create),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/participations/export",
+            post(participant_exports::create),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/participations/new",
+            get(participations::new_form),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/participations/:id",
+            get(participations::show),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/participations/:id/cancel",
+            post(participations::cancel),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/participations/:id/approve",
+            post(participations::approve),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/participations/:id/reject",
+            post(participations::reject),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/participations/:id/roles",
+            post(participations::add_role),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/participations/:id/roles/:role_id/delete",
+            post(participations::remove_role),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/application_market",
+            get(application_market::index),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/application_market/:participation_id/add",
+            post(application_market::add),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/application_market/:participation_id/remove",
+            post(application_market::remove),
+        )
+        .at(
+            "/groups/:group_id/events/:event_id/application_market/:participation_id/waiting_list",
+            post(application_market::waiting_list),
+        )
         .at("/groups/:group_id/groups/new", get(groups::new_child_form))
         .at(
             "/groups/:group_id/people",
@@ -124,6 +277,14 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
             post(mailing_lists::remove_subscription),
         )
         .at(
+            "/mailing_lists/:id/event_subscriptions",
+            post(mailing_lists::add_event_subscription),
+        )
+        .at(
+            "/mailing_lists/:id/event_subscriptions/:subscription_id/delete",
+            post(mailing_lists::remove_event_subscription),
+        )
+        .at(
             "/mailing_lists/:id/subscribe",
             post(mailing_lists::subscribe),
         )
@@ -150,6 +311,11 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         .at(
             "/groups/:group_id/people/:id/picture",
             post(pictures::upload),
+        )
+        // Multipart like the picture: checks its size and token itself.
+        .at(
+            "/groups/:group_id/events/:event_id/attachments",
+            post(events::upload),
         )
         .nest("/", pages)
         .around(middleware::catch_panic)

@@ -78,6 +78,10 @@ pub enum Column {
     Birthday,
     AdditionalInformation,
     Language,
+    /// A column the caller adds after the person's ([`Columns::with_extra`]):
+    /// a participant export's event roles and answers. Its header is the
+    /// caller's, its cell the `n`-th of [`ExportPerson::extras`].
+    Extra(u16),
 }
 
 const ADDRESS_FIELDS: [Column; 15] = [
@@ -136,6 +140,7 @@ impl Column {
             Column::Email | Column::AdditionalEmail(_) => 28,
             Column::PhoneNumber(_) => 18,
             Column::Roles | Column::OtherLabels | Column::AdditionalInformation => 40,
+            Column::Extra(_) => 24,
             _ => 16,
         }
     }
@@ -164,6 +169,8 @@ impl Column {
             Column::Birthday => "birthday",
             Column::AdditionalInformation => "additional_information",
             Column::Language => "language",
+            // Never looked up: [`Columns::headers`] holds its header.
+            Column::Extra(_) => "extra",
         }
     }
 }
@@ -196,6 +203,8 @@ impl Cell {
 pub struct Columns<'a> {
     set: ColumnSet,
     columns: Vec<Column>,
+    /// The headers of the [`Column::Extra`] columns, in their order.
+    extra: Vec<String>,
     lang: &'a str,
     org: &'a Organisation,
     tree: &'a GroupTree,
@@ -212,10 +221,29 @@ impl<'a> Columns<'a> {
         Columns {
             set,
             columns: Column::all_of(set),
+            extra: Vec::new(),
             lang,
             org,
             tree,
         }
+    }
+
+    /// The same columns without `column` (a participant export has no
+    /// group roles column: its roles are the event's).
+    pub fn without(mut self, column: Column) -> Columns<'a> {
+        self.columns.retain(|c| *c != column);
+        self
+    }
+
+    /// The same columns followed by one [`Column::Extra`] per header;
+    /// each row's cells for them come from [`ExportPerson::extras`].
+    pub fn with_extra(mut self, headers: Vec<String>) -> Columns<'a> {
+        for header in headers {
+            let n = u16::try_from(self.extra.len()).unwrap_or(u16::MAX);
+            self.columns.push(Column::Extra(n));
+            self.extra.push(header);
+        }
+        self
     }
 
     /// The column set (vCards use it for the birthday).
@@ -235,7 +263,13 @@ impl<'a> Columns<'a> {
 
     /// The header row in the requester's language.
     pub fn headers(&self) -> Vec<String> {
-        self.columns.iter().map(|c| c.header(self.lang)).collect()
+        self.columns
+            .iter()
+            .map(|&c| match c {
+                Column::Extra(n) => self.extra.get(usize::from(n)).cloned().unwrap_or_default(),
+                other => other.header(self.lang),
+            })
+            .collect()
     }
 
     /// The cells of one person's row, one per column.
@@ -283,6 +317,11 @@ impl<'a> Columns<'a> {
                 let name = lookup(self.lang, &format!("language_{code}")).unwrap_or(code);
                 Cell::Text(name.to_owned())
             }
+            Column::Extra(n) => p
+                .extras
+                .get(usize::from(n))
+                .cloned()
+                .unwrap_or_else(|| Cell::Text(String::new())),
         }
     }
 

@@ -54,6 +54,16 @@ const TEXTS: &[Text] = &[
     t("language_en", "English", "Englisch"),
     t("language_de", "German", "Deutsch"),
     t("sheet", "People", "Personen"),
+    t("event_roles", "Event roles", "Rollen im Anlass"),
+    t("participation_information", "Remarks", "Bemerkungen"),
+    t("registered_on", "Registered on", "Angemeldet am"),
+    t("event_role_leader", "Leader", "Hauptleitung"),
+    t("event_role_assistant_leader", "Assistant leader", "Leitung"),
+    t("event_role_cook", "Cook", "Küche"),
+    t("event_role_helper", "Helper", "Helfer/-in"),
+    t("event_role_treasurer", "Treasurer", "Kassier/-in"),
+    t("event_role_speaker", "Speaker", "Referent/-in"),
+    t("event_role_participant", "Participant", "Teilnehmer/-in"),
 ];
 
 /// The text for `key` in `lang` (English for other languages); `None`

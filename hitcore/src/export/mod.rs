@@ -1,5 +1,8 @@
 //! People exports (section 9.1 of the domain notes): which columns a
 //! viewer gets, what each cell holds, and the CSV, Excel and vCard writers.
+//! Participant exports ([`participants`]) write an event's participants
+//! through the same writers, with columns of their own after the
+//! person's.
 //!
 //! Everything here is pure except the output: a writer writes into the
 //! [`std::io::Write`] its caller hands it (Excel's constant-memory mode
@@ -35,6 +38,7 @@ use crate::store::ListedPerson;
 mod columns;
 mod csv_sink;
 mod labels;
+pub mod participants;
 mod vcard;
 mod xlsx_sink;
 
@@ -128,6 +132,9 @@ pub struct ExportPerson<'a> {
     pub roles: &'a [Role],
     pub additional_emails: Vec<&'a AdditionalEmail>,
     pub phone_numbers: Vec<&'a PhoneNumber>,
+    /// The cells of the [`Column::Extra`] columns, in their order; empty
+    /// for people lists.
+    pub extras: Vec<Cell>,
 }
 
 /// Pairs a page of listed people with the contact accounts
@@ -153,6 +160,7 @@ pub fn people_with_contacts<'a>(
             roles: &lp.roles,
             additional_emails: emails_of.remove(&lp.person.id).unwrap_or_default(),
             phone_numbers: phones_of.remove(&lp.person.id).unwrap_or_default(),
+            extras: Vec::new(),
         })
         .collect()
 }

@@ -77,6 +77,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "cache_stamps",
         sql: include_str!("../../../migrations/0010_cache_stamps.sql"),
     },
+    Migration {
+        version: 11,
+        name: "events",
+        sql: include_str!("../../../migrations/0011_events.sql"),
+    },
 ];
 
 /// The version of `schema.sql`.

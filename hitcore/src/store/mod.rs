@@ -34,7 +34,13 @@ use crate::role::{NewRole, RemoveOutcome, Role, RolePatch};
 #[macro_use]
 mod row;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod event_rows;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod jobs;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod participation_row;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod qualification_rows;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod search;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -741,6 +747,47 @@ pub trait MailingListRepo {
         email: &str,
         today: NaiveDate,
     ) -> Result<bool, StoreError>;
+    /// The list's event subscriptions (section 6.2), by event id.
+    fn event_subscriptions(
+        &self,
+        list: crate::id::MailingListId,
+    ) -> Result<Vec<crate::mailing_list::EventSubscription>, StoreError>;
+    /// Subscribes the active participants of `event` to the permitted
+    /// list. Whether the manager may see the event is the caller's
+    /// question for `crate::ability`.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] on `event` when the list has it already;
+    /// [`StoreError::NotFound`] for an unknown list or event;
+    /// [`StoreError::Rule`] when
+    /// [`crate::mailing_list::check_event_subscription`] refuses it on
+    /// `today`.
+    fn add_event_subscription(
+        &self,
+        permit: &Permit<crate::ability::ManageSubscriptions>,
+        event: crate::id::EventId,
+        today: NaiveDate,
+    ) -> Result<crate::mailing_list::EventSubscription, StoreError>;
+    /// Removes one event subscription of the permitted list.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the list has no such subscription.
+    fn remove_event_subscription(
+        &self,
+        permit: &Permit<crate::ability::ManageSubscriptions>,
+        id: crate::id::EventSubscriptionId,
+    ) -> Result<(), StoreError>;
+    /// The events the list could subscribe on `today`, latest start
+    /// first, at most `limit`: those on the list's group or below it with
+    /// a date from [`crate::mailing_list::earliest_subscribable_start`]
+    /// on, not subscribed yet. Which of them a manager may see is for
+    /// `crate::ability`.
+    fn subscribable_events(
+        &self,
+        list: crate::id::MailingListId,
+        today: NaiveDate,
+        limit: u32,
+    ) -> Result<Vec<crate::id::EventId>, StoreError>;
 }
 
 /// The list mail pipeline's records: every message fetched from the list
@@ -896,6 +943,464 @@ impl SchemaCheck {
     }
 }
 
+/// Events and courses with their dates, questions and attachments
+/// (sections 5.1 and 5.2), and the lists of them.
+///
+/// Counters (`participant_count` ...) are read here and written only by
+/// [`ParticipationRepo`]. Adding a question does not create answers for
+/// existing participations: whoever reads answers treats a missing row
+/// as an empty answer (5.2's back-fill is the participation store's).
+pub trait EventRepo {
+    /// The event with its groups and dates.
+    fn event(&self, id: crate::id::EventId) -> Result<Option<crate::event::Event>, StoreError>;
+    /// The event's questions, in their order.
+    fn questions(
+        &self,
+        event: crate::id::EventId,
+    ) -> Result<Vec<crate::event::question::Question>, StoreError>;
+    /// Creates the event with its groups, dates and questions and a new
+    /// random shared access token, in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Rule`] when the permit names other groups, or a group
+    /// is unknown or deleted; fields must be validated
+    /// ([`crate::event::EventPatch::validated`],
+    /// [`crate::event::check_groups`]).
+    fn create_event(
+        &self,
+        permit: &Permit<crate::ability::CreateEvent>,
+        event: &crate::event::NewEvent,
+        now: DateTime<Utc>,
+    ) -> Result<crate::event::Event, StoreError>;
+    /// Replaces the permitted event's fields and dates (counters, type,
+    /// groups and token stay).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown event.
+    fn update_event(
+        &self,
+        permit: &Permit<crate::ability::UpdateEvent>,
+        patch: &crate::event::EventPatch,
+        now: DateTime<Utc>,
+    ) -> Result<crate::event::Event, StoreError>;
+    /// Deletes the permitted event with everything that belongs to it
+    /// (dates, questions, participations, answers, attachments' rows).
+    /// Returns the storage keys of its attachments, for the caller to
+    /// remove.
+    ///
+    /// # Errors
+    /// [`StoreError::Rule`] with [`crate::event::DeleteRefusal`] while
+    /// course applications take part in it or name it first.
+    fn delete_event(
+        &self,
+        permit: &Permit<crate::ability::DestroyEvent>,
+    ) -> Result<Vec<String>, StoreError>;
+    /// Adds a question (validated) at the end of the event's list.
+    fn add_question(
+        &self,
+        permit: &Permit<crate::ability::UpdateEvent>,
+        question: &crate::event::question::NewQuestion,
+    ) -> Result<crate::event::question::Question, StoreError>;
+    /// Removes a question of the permitted event, with its answers.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the event has no such question.
+    fn remove_question(
+        &self,
+        permit: &Permit<crate::ability::UpdateEvent>,
+        id: crate::id::QuestionId,
+    ) -> Result<(), StoreError>;
+    /// The events that have `group` among their groups, upcoming on a day
+    /// or in a year, by first date.
+    fn events_of_group(
+        &self,
+        group: GroupId,
+        when: crate::event::EventWhen,
+    ) -> Result<Vec<crate::event::Event>, StoreError>;
+    /// The years in which the group's events have dates, ascending.
+    fn event_years(&self, group: GroupId) -> Result<Vec<i32>, StoreError>;
+    /// One page of the events a viewer may see ([`crate::ability::EventScope`]),
+    /// filtered by type, kind and dates, by first date.
+    fn events_list(
+        &self,
+        query: &crate::event::EventQuery,
+    ) -> Result<Page<crate::event::Event>, StoreError>;
+    /// The event's attachments, by file name.
+    fn attachments(
+        &self,
+        event: crate::id::EventId,
+    ) -> Result<Vec<crate::event::Attachment>, StoreError>;
+    /// One attachment.
+    fn attachment(
+        &self,
+        id: crate::id::AttachmentId,
+    ) -> Result<Option<crate::event::Attachment>, StoreError>;
+    /// Records an attachment whose file is already stored under
+    /// `storage_key`.
+    fn add_attachment(
+        &self,
+        permit: &Permit<crate::ability::ManageAttachments>,
+        attachment: &crate::event::NewAttachment,
+        storage_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<crate::event::Attachment, StoreError>;
+    /// Removes an attachment of the permitted event and returns it, so the
+    /// caller can delete its file.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the event has no such attachment.
+    fn remove_attachment(
+        &self,
+        permit: &Permit<crate::ability::ManageAttachments>,
+        id: crate::id::AttachmentId,
+    ) -> Result<crate::event::Attachment, StoreError>;
+}
+
+/// Participations, event roles, answers and course applications
+/// (sections 5.3 and 5.4), with the counters they keep.
+///
+/// Every change recomputes the event's counters
+/// ([`crate::event::application::counts`]) in its own transaction, and
+/// the mail jobs a change needs are written in that transaction too.
+pub trait ParticipationRepo {
+    /// One participation with its roles, the person's name and the
+    /// application.
+    fn participation(
+        &self,
+        id: crate::id::ParticipationId,
+    ) -> Result<Option<crate::event::participation::ParticipationEntry>, StoreError>;
+    /// The person's participation in the event, if any.
+    fn participation_of(
+        &self,
+        event: crate::id::EventId,
+        person: PersonId,
+    ) -> Result<Option<crate::event::participation::Participation>, StoreError>;
+    /// The event's active (or pending) participations, by last name.
+    fn participations(
+        &self,
+        event: crate::id::EventId,
+        active: bool,
+    ) -> Result<Vec<crate::event::participation::ParticipationEntry>, StoreError>;
+    /// The answers of a participation, by question order; questions added
+    /// after it was created have no row (an empty answer).
+    fn answers(
+        &self,
+        participation: crate::id::ParticipationId,
+    ) -> Result<Vec<crate::event::participation::Answer>, StoreError>;
+    /// Registers the permitted person (5.4, 2): the participation, a
+    /// participant role, an answer for every question of the event, for
+    /// courses the application (first choice this event, the other
+    /// priorities, the waiting list when no place is left), the counters,
+    /// and the jobs `jobs` makes for the new participation, in one
+    /// transaction. Pending for self-applications unless the event assigns
+    /// places automatically.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] `{ field: "person" }` when the person is
+    /// registered already; [`StoreError::Rule`] with the
+    /// [`crate::event::application::ApplyRefusal`] for a self-application
+    /// outside the period or without places; [`StoreError::NotFound`] for
+    /// an unknown event.
+    fn register(
+        &self,
+        permit: &Permit<crate::ability::CreateParticipation>,
+        new: &crate::event::participation::NewParticipation,
+        jobs: &(dyn Fn(crate::id::ParticipationId) -> Vec<crate::jobs::NewJob> + Sync),
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<crate::event::participation::Participation, StoreError>;
+    /// Deletes the permitted participation with its roles, answers and
+    /// application, recomputes the counters and writes `jobs` (the
+    /// cancellation mail) in the same transaction.
+    fn cancel_participation(
+        &self,
+        permit: &Permit<crate::ability::DestroyParticipation>,
+        jobs: &[crate::jobs::NewJob],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Approves (or rejects) the permitted participation's application;
+    /// the two exclude each other.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the participation has no application.
+    fn set_approval(
+        &self,
+        permit: &Permit<crate::ability::ApproveApplication>,
+        approved: bool,
+    ) -> Result<(), StoreError>;
+    /// Gives the participation an event role (5.3): a participation
+    /// without application becomes active.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] `{ field: "role_type" }` when it has one.
+    fn add_event_role(
+        &self,
+        permit: &Permit<crate::ability::CreateEventRole>,
+        label: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<crate::event::participation::EventRole, StoreError>;
+    /// Removes an event role (5.3): removing the last role deletes a
+    /// participation without application; removing the only participant
+    /// role of an application makes it pending instead.
+    fn remove_event_role(
+        &self,
+        permit: &Permit<crate::ability::DestroyEventRole>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The market of the permitted course (5.4, 6): its active
+    /// participants, and the pending applications the filter selects, by
+    /// priority and name.
+    fn market(
+        &self,
+        event: crate::id::EventId,
+        filter: &crate::event::application::MarketFilter,
+    ) -> Result<crate::event::participation::Market, StoreError>;
+    /// Assigns the pending application to the permitted event: moves it
+    /// there (answers re-mapped by identical question text), activates
+    /// it, takes it off the waiting list, gives it a participant role if
+    /// it has none, and recomputes the counters of both events.
+    ///
+    /// # Errors
+    /// [`StoreError::Rule`] with the
+    /// [`crate::event::application::MarketRefusal`].
+    fn market_add(
+        &self,
+        permit: &Permit<crate::ability::UseApplicationMarket>,
+        participation: crate::id::ParticipationId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Takes an assigned participant of the permitted event back to the
+    /// applications: pending, other roles removed, moved back to its first
+    /// choice, counters of both events recomputed.
+    fn market_remove(
+        &self,
+        permit: &Permit<crate::ability::UseApplicationMarket>,
+        participation: crate::id::ParticipationId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Puts a pending application of the permitted event on (or takes it
+    /// off) the waiting list, with a comment.
+    fn set_waiting_list(
+        &self,
+        permit: &Permit<crate::ability::UseApplicationMarket>,
+        participation: crate::id::ParticipationId,
+        on: bool,
+        comment: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// The person's participations with their events, newest first (the
+    /// person page's event history).
+    fn participations_of_person(
+        &self,
+        person: PersonId,
+    ) -> Result<Vec<crate::event::participation::PersonParticipation>, StoreError>;
+    /// The people holding a role of one of `role_types`, active on
+    /// `today`, in a non-deleted group of one of `layers` (the approvers
+    /// an approval request goes to), ascending.
+    fn people_with_roles_in_layers(
+        &self,
+        layers: &[GroupId],
+        role_types: &[String],
+        today: NaiveDate,
+    ) -> Result<Vec<PersonId>, StoreError>;
+}
+
+/// Event kinds, qualification kinds and people's qualifications
+/// (section 5.5).
+///
+/// Qualifying writes `event_participations.qualified` of the
+/// participation store's tables, and only that column, in the same
+/// transaction as the qualifications it issues.
+pub trait QualificationRepo {
+    /// Every event kind category, by order and label.
+    fn event_kind_categories(
+        &self,
+    ) -> Result<Vec<crate::event::kind::EventKindCategory>, StoreError>;
+    /// Creates a category from a validated patch.
+    fn create_event_kind_category(
+        &self,
+        permit: &Permit<crate::ability::ManageKinds>,
+        patch: &crate::event::kind::CategoryPatch,
+    ) -> Result<crate::event::kind::EventKindCategory, StoreError>;
+    /// Replaces a category's fields.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown category.
+    fn update_event_kind_category(
+        &self,
+        permit: &Permit<crate::ability::ManageKinds>,
+        id: crate::id::EventKindCategoryId,
+        patch: &crate::event::kind::CategoryPatch,
+    ) -> Result<crate::event::kind::EventKindCategory, StoreError>;
+    /// Deletes a category; its event kinds keep existing without one.
+    fn delete_event_kind_category(
+        &self,
+        permit: &Permit<crate::ability::ManageKinds>,
+        id: crate::id::EventKindCategoryId,
+    ) -> Result<(), StoreError>;
+    /// The qualification kinds by label; soft-deleted ones only when
+    /// `with_deleted`.
+    fn qualification_kinds(
+        &self,
+        with_deleted: bool,
+    ) -> Result<Vec<crate::event::kind::QualificationKind>, StoreError>;
+    /// One qualification kind, soft-deleted or not.
+    fn qualification_kind(
+        &self,
+        id: crate::id::QualificationKindId,
+    ) -> Result<Option<crate::event::kind::QualificationKind>, StoreError>;
+    /// Creates a qualification kind from a validated patch.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] on `label` when a live kind has it.
+    fn create_qualification_kind(
+        &self,
+        permit: &Permit<crate::ability::ManageKinds>,
+        patch: &crate::event::kind::QualificationKindPatch,
+        now: DateTime<Utc>,
+    ) -> Result<crate::event::kind::QualificationKind, StoreError>;
+    /// Replaces a qualification kind's fields.
+    ///
+    /// # Errors
+    /// As for create; [`StoreError::NotFound`] for an unknown kind.
+    fn update_qualification_kind(
+        &self,
+        permit: &Permit<crate::ability::ManageKinds>,
+        id: crate::id::QualificationKindId,
+        patch: &crate::event::kind::QualificationKindPatch,
+        now: DateTime<Utc>,
+    ) -> Result<crate::event::kind::QualificationKind, StoreError>;
+    /// Deletes a qualification kind, or marks it deleted when
+    /// qualifications or event kinds use it.
+    fn delete_qualification_kind(
+        &self,
+        permit: &Permit<crate::ability::ManageKinds>,
+        id: crate::id::QualificationKindId,
+        now: DateTime<Utc>,
+    ) -> Result<crate::event::qualification::Removal, StoreError>;
+    /// The event kinds with their links, by label; soft-deleted ones
+    /// only when `with_deleted`.
+    fn event_kinds(
+        &self,
+        with_deleted: bool,
+    ) -> Result<Vec<crate::event::kind::EventKind>, StoreError>;
+    /// One event kind with its links, soft-deleted or not.
+    fn event_kind(
+        &self,
+        id: crate::id::EventKindId,
+    ) -> Result<Option<crate::event::kind::EventKind>, StoreError>;
+    /// Creates an event kind with its links from a validated patch.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown category or qualification
+    /// kind.
+    fn create_event_kind(
+        &self,
+        permit: &Permit<crate::ability::ManageKinds>,
+        patch: &crate::event::kind::EventKindPatch,
+        now: DateTime<Utc>,
+    ) -> Result<crate::event::kind::EventKind, StoreError>;
+    /// Replaces an event kind's fields and links.
+    ///
+    /// # Errors
+    /// As for create; [`StoreError::NotFound`] for an unknown kind.
+    fn update_event_kind(
+        &self,
+        permit: &Permit<crate::ability::ManageKinds>,
+        id: crate::id::EventKindId,
+        patch: &crate::event::kind::EventKindPatch,
+        now: DateTime<Utc>,
+    ) -> Result<crate::event::kind::EventKind, StoreError>;
+    /// Deletes an event kind with its links, or marks it deleted when
+    /// events use it.
+    fn delete_event_kind(
+        &self,
+        permit: &Permit<crate::ability::ManageKinds>,
+        id: crate::id::EventKindId,
+        now: DateTime<Utc>,
+    ) -> Result<crate::event::qualification::Removal, StoreError>;
+    /// The person's qualifications, newest start first.
+    fn qualifications_of_person(
+        &self,
+        person: PersonId,
+    ) -> Result<Vec<crate::event::qualification::Qualification>, StoreError>;
+    /// The events the person took part in or applied to, with their
+    /// roles and dates, latest first (the person page's history).
+    fn event_history(
+        &self,
+        person: PersonId,
+    ) -> Result<Vec<crate::event::qualification::EventHistoryEntry>, StoreError>;
+    /// The event's active participations, by last and first name, as its
+    /// qualification page lists them.
+    fn qualification_participants(
+        &self,
+        event: crate::id::EventId,
+    ) -> Result<Vec<crate::event::qualification::QualificationParticipant>, StoreError>;
+    /// Marks the permitted participation qualified and issues what
+    /// [`crate::event::qualification::plan_qualify`] plans, in one
+    /// transaction; returns what was issued (nothing new when qualified
+    /// already).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the participation is not one of the
+    /// event's; [`StoreError::Rule`] for an event without kind or dates.
+    fn qualify(
+        &self,
+        permit: &Permit<crate::ability::QualifyParticipation>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<crate::event::qualification::Qualification>, StoreError>;
+    /// Marks the permitted participation not qualified and removes what
+    /// the course issued to the person on its qualification date, in one
+    /// transaction; returns how many qualifications went.
+    ///
+    /// # Errors
+    /// As for [`QualificationRepo::qualify`].
+    fn revoke_qualification(
+        &self,
+        permit: &Permit<crate::ability::QualifyParticipation>,
+    ) -> Result<u64, StoreError>;
+    /// Adds a qualification by hand (its finish date computed from the
+    /// kind).
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] on `start_at` when the person has the same
+    /// one; [`StoreError::NotFound`] for an unknown kind.
+    fn add_qualification(
+        &self,
+        permit: &Permit<crate::ability::ManageQualifications>,
+        kind: crate::id::QualificationKindId,
+        start_at: NaiveDate,
+        origin: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<crate::event::qualification::Qualification, StoreError>;
+    /// Removes one qualification of the permitted person.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the person has no such qualification.
+    fn remove_qualification(
+        &self,
+        permit: &Permit<crate::ability::ManageQualifications>,
+        id: crate::id::QualificationId,
+    ) -> Result<(), StoreError>;
+}
+
+/// What a participant export reads (section 9.1, participation
+/// exports): an event's participants a page at a time, each with what a
+/// row of the file shows. Who may export, and which columns, is
+/// `crate::ability`'s question.
+pub trait ParticipantExportRepo {
+    /// One page of the event's active (`active`) or pending participants,
+    /// by last name, first name and participation id, each with the
+    /// person, the participation with its event roles, and its answers
+    /// (five queries a page, however long the page).
+    fn participants_for_export(
+        &self,
+        event: crate::id::EventId,
+        active: bool,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Page<crate::export::participants::ExportedParticipant>, StoreError>;
+}
+
 /// The readiness probe (`/readyz`, `hitjobs --check`): does the database
 /// answer, and is its schema the one this build needs?
 pub trait HealthRepo {
@@ -920,6 +1425,10 @@ pub trait Store:
     + ListMailRepo
     + TokenRepo
     + HealthRepo
+    + EventRepo
+    + ParticipationRepo
+    + QualificationRepo
+    + ParticipantExportRepo
     + Send
     + Sync
 {
@@ -936,6 +1445,10 @@ impl<T> Store for T where
         + ListMailRepo
         + TokenRepo
         + HealthRepo
+        + EventRepo
+        + ParticipationRepo
+        + QualificationRepo
+        + ParticipantExportRepo
         + Send
         + Sync
 {

@@ -159,7 +159,7 @@ where
 /// allow: ASCII letters and digits and `-`, German umlauts and ß spelled
 /// out, accents dropped, every other run of characters one `_`; at most
 /// 60 characters, never empty.
-fn file_stem(name: &str) -> String {
+pub(super) fn file_stem(name: &str) -> String {
     let mut stem = String::new();
     for c in name.chars() {
         let spelled: &str = match c {

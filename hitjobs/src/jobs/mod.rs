@@ -7,12 +7,14 @@
 //! its `KIND` string is part of the schema (queued rows carry it).
 
 mod cleanup;
+mod event_mails;
 mod export;
 mod list_mail;
 mod mail;
 mod noop;
 mod notice;
 mod notify;
+mod participant_export;
 
 use std::sync::Arc;
 
@@ -26,11 +28,13 @@ use crate::mail::{MailSettings, Mailer, MemoryMailer};
 use crate::registry::Registry;
 
 pub use cleanup::{JobsCleanup, KEEP_SETTLED_JOBS, NoResultFiles, ResultFiles, SessionCleanup};
+pub use event_mails::EventParticipationMail;
 pub use export::PeopleExport;
 pub use list_mail::ListMailDeliver;
 pub use mail::MailRetrieve;
 pub use noop::Noop;
 pub use notify::{PasswordReset, PersonInvitation};
+pub use participant_export::ParticipantExport;
 
 /// What the jobs need from the process besides the store.
 #[derive(Clone)]
@@ -146,10 +150,22 @@ where
         };
         export::run(job, ctx, &services)
     });
+    let participants = services.clone();
+    registry.register(move |job: ParticipantExport, ctx| {
+        let services = export::ExportServices {
+            org: &participants.org,
+            storage: &participants.storage,
+            root_email: participants.root_email.as_deref(),
+        };
+        participant_export::run(job, ctx, &services)
+    });
     let notify = services.clone();
     registry.register(move |job: PersonInvitation, ctx| notify::invitation(job, ctx, &notify));
     let notify = services.clone();
     registry.register(move |job: PasswordReset, ctx| notify::password_reset(job, ctx, &notify));
+    let event_mail = services.clone();
+    registry
+        .register(move |job: EventParticipationMail, ctx| event_mails::run(job, ctx, &event_mail));
     registry
         .recur::<SessionCleanup>(SESSION_CLEANUP_EVERY)
         .recur::<JobsCleanup>(jobs_cleanup_daily())

@@ -9,9 +9,12 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use hitcore::ability::{self, ListSubject};
+use hitcore::ability::{self, EventAction, EventSubject, EventViewer, ListSubject};
 use hitcore::cache::read;
+use hitcore::event::Event;
+use hitcore::event::participation::OwnParticipation;
 use hitcore::group::Group;
+use hitcore::id::{EventId, EventSubscriptionId};
 use hitcore::list_mail::ListMessageSummary;
 use hitcore::mailing_list::{
     self as ml, MailingList, MailingListPatch, NewMailingList, Recipient, SubscribableFor,
@@ -541,6 +544,20 @@ struct ManageView {
     add_url: String,
     groups: Vec<OptionView>,
     role_types: Vec<OptionView>,
+    /// The subscribed events (section 6.2).
+    events: Vec<EventSubscriptionRow>,
+    /// The events the viewer may add: subscribable and visible to them.
+    event_options: Vec<OptionView>,
+    add_event_url: String,
+}
+
+#[derive(Serialize)]
+struct EventSubscriptionRow {
+    /// The event's name, or `#<id>` for one the viewer may not see.
+    name: String,
+    url: Option<String>,
+    first_date: Option<String>,
+    remove_url: String,
 }
 
 #[derive(Serialize)]
@@ -717,6 +734,7 @@ async fn manage_view(
             is_selected: false,
         })
         .collect();
+    let (events, event_options) = event_subscriptions_view(state, viewer, id).await?;
     Ok(ManageView {
         can_manage: ability::may_update_list(&viewer.actor, subject).is_allowed(),
         subscriptions: rows,
@@ -726,7 +744,93 @@ async fn manage_view(
         add_url: format!("/mailing_lists/{id}/subscriptions"),
         groups,
         role_types,
+        events,
+        event_options,
+        add_event_url: format!("/mailing_lists/{id}/event_subscriptions"),
     })
+}
+
+/// Events offered for a subscription at most (the latest first).
+const OFFERED_EVENTS: u32 = 100;
+
+/// Whether the viewer may see `event` (without their own participation
+/// in it: that would cost a query per event, and only ever hides one).
+fn may_see_event(viewer: &Viewer, event: &Event, today: chrono::NaiveDate) -> bool {
+    let subject = EventSubject {
+        event,
+        groups: event
+            .group_ids
+            .iter()
+            .filter_map(|g| viewer.tree.get(*g))
+            .collect(),
+        own: None,
+    };
+    let event_viewer = EventViewer::new(&viewer.actor, &viewer.roles, &viewer.tree, today);
+    ability::event(&viewer.actor, EventAction::Show, &subject, &event_viewer).is_allowed()
+}
+
+/// The first group of an event, for its URL.
+fn event_url(event: &Event) -> Option<String> {
+    event
+        .group_ids
+        .first()
+        .map(|g| format!("/groups/{g}/events/{}", event.id))
+}
+
+/// The subscribed events and the events the viewer may add, each only
+/// named when the viewer may see it.
+async fn event_subscriptions_view(
+    state: &AppState,
+    viewer: &Viewer,
+    id: MailingListId,
+) -> Result<(Vec<EventSubscriptionRow>, Vec<OptionView>), WebError> {
+    let today = Utc::now().date_naive();
+    let (subscribed, offered) = state
+        .db(move |s| {
+            let subscribed = s
+                .event_subscriptions(id)?
+                .into_iter()
+                .map(|sub| Ok((sub.clone(), s.event(sub.event_id)?)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let offered = s
+                .subscribable_events(id, today, OFFERED_EVENTS)?
+                .into_iter()
+                .map(|e| s.event(e))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok((subscribed, offered))
+        })
+        .await?;
+    let rows = subscribed
+        .into_iter()
+        .map(|(sub, event)| {
+            let shown = event.filter(|e| may_see_event(viewer, e, today));
+            EventSubscriptionRow {
+                name: shown
+                    .as_ref()
+                    .map_or_else(|| format!("#{}", sub.event_id), |e| e.name.clone()),
+                url: shown.as_ref().and_then(event_url),
+                first_date: shown
+                    .as_ref()
+                    .and_then(|e| e.dates.first())
+                    .map(|d| d.start_at.format("%Y-%m-%d").to_string()),
+                remove_url: format!("/mailing_lists/{id}/event_subscriptions/{}/delete", sub.id),
+            }
+        })
+        .collect();
+    let options = offered
+        .into_iter()
+        .flatten()
+        .filter(|e| may_see_event(viewer, e, today))
+        .map(|e| OptionView {
+            value: e.id.to_string(),
+            label: match e.dates.first() {
+                Some(d) => format!("{} ({})", e.name, d.start_at.format("%Y-%m-%d")),
+                None => e.name.clone(),
+            },
+            is_selected: false,
+        })
+        .collect();
+    Ok((rows, options))
 }
 
 /// Recipients shown on the list page at most; the rest are counted.
@@ -887,6 +991,96 @@ pub async fn remove_subscription(
     let permit = ability::permit_manage_subscriptions(&viewer.actor, &subject)?;
     state
         .db(move |s| s.remove_subscription(&permit, subscription_id))
+        .await?;
+    context::set_flash(
+        req.cookie(),
+        &state,
+        "notice",
+        "mailing_lists.flash_subscription_removed",
+    );
+    Ok(redirect(ctx, &format!("/mailing_lists/{id}")))
+}
+
+/// POST /mailing_lists/:id/event_subscriptions: subscribes the active
+/// participants of the event `event_id` (redirect to the list). The event
+/// must be one the viewer may see; the store checks section 6.2's rules.
+#[handler]
+pub async fn add_event_subscription(
+    ctx: &RequestCtx,
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<MailingListId>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, WebError> {
+    let viewer = ctx.viewer()?;
+    let loaded = load(&state, id).await?;
+    let subject = subject(viewer, &loaded)?;
+    let permit = ability::permit_manage_subscriptions(&viewer.actor, &subject)?;
+    let event_id = fields
+        .get("event_id")
+        .and_then(|v| v.trim().parse().ok())
+        .map(EventId)
+        .ok_or(WebError::BadRequest)?;
+    let person = viewer.person.id;
+    let (event, own) = state
+        .db(move |s| {
+            let event = s.event(event_id)?.ok_or(StoreError::NotFound)?;
+            Ok((event, s.participation_of(event_id, person)?))
+        })
+        .await?;
+    // Subscribing an event reveals it on the list page: an event the
+    // viewer may not see is answered as if it did not exist.
+    let event_subject = EventSubject {
+        event: &event,
+        groups: event
+            .group_ids
+            .iter()
+            .filter_map(|g| viewer.tree.get(*g))
+            .collect(),
+        own: own.map(|p| OwnParticipation {
+            active: p.active,
+            roles: p.roles.iter().map(|r| r.role_type).collect(),
+        }),
+    };
+    let today = Utc::now().date_naive();
+    let event_viewer = EventViewer::new(&viewer.actor, &viewer.roles, &viewer.tree, today);
+    if !ability::event(
+        &viewer.actor,
+        EventAction::Show,
+        &event_subject,
+        &event_viewer,
+    )
+    .is_allowed()
+    {
+        return Err(WebError::NotFound);
+    }
+    state
+        .db(move |s| s.add_event_subscription(&permit, event_id, today))
+        .await?;
+    context::set_flash(
+        req.cookie(),
+        &state,
+        "notice",
+        "mailing_lists.flash_subscription_added",
+    );
+    Ok(redirect(ctx, &format!("/mailing_lists/{id}")))
+}
+
+/// POST /mailing_lists/:id/event_subscriptions/:subscription_id/delete:
+/// removes an event subscription (redirect to the list).
+#[handler]
+pub async fn remove_event_subscription(
+    ctx: &RequestCtx,
+    state: Data<&AppState>,
+    req: &Request,
+    Path((id, subscription_id)): Path<(MailingListId, EventSubscriptionId)>,
+) -> Result<Response, WebError> {
+    let viewer = ctx.viewer()?;
+    let loaded = load(&state, id).await?;
+    let subject = subject(viewer, &loaded)?;
+    let permit = ability::permit_manage_subscriptions(&viewer.actor, &subject)?;
+    state
+        .db(move |s| s.remove_event_subscription(&permit, subscription_id))
         .await?;
     context::set_flash(
         req.cookie(),

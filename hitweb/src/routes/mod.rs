@@ -2,16 +2,22 @@
 //! authorizes through `hitcore::ability`, calls the store and renders; the
 //! helpers here keep those steps short.
 
+pub mod application_market;
 pub mod dev_mails;
+pub mod event_kinds;
+pub mod events;
 pub mod groups;
 pub mod health;
 pub mod home;
 pub mod jobs;
 pub mod language;
 pub mod mailing_lists;
+pub mod participant_exports;
+pub mod participations;
 pub mod passwords;
 pub mod people;
 pub mod pictures;
+pub mod qualifications;
 pub mod roles;
 pub mod search;
 pub mod users;

@@ -511,6 +511,8 @@ struct PersonShowView {
     picture: PictureView,
     /// Where "Send login" posts to, when the viewer may send one.
     send_login_url: Option<String>,
+    /// Qualifications and event history, for viewers of the details.
+    sections: Option<super::qualifications::PersonSections>,
 }
 
 /// GET /groups/:group_id/people/:id: the person's page, with exactly the
@@ -577,6 +579,7 @@ pub async fn show(
         .collect();
     let role_form = role_form_for_person(&state, ctx, viewer, g, p, true);
     let can_edit = ability::permit_update_person(&viewer.actor, &subject).is_ok();
+    let sections = super::qualifications::person_sections(ctx, &state, p.id, shows_details).await?;
     let view = PersonShowView {
         group: GroupLink::with_layer(&state.org, ctx.lang, g, &viewer.tree),
         person,
@@ -588,6 +591,7 @@ pub async fn show(
         role_form: role_form.filter(|f| !f.role_types.is_empty()),
         picture: PictureView::new(ctx, g.id, p, b.picture.as_ref(), can_edit, None),
         send_login_url: super::passwords::send_login_url(viewer, &subject, p, g.id),
+        sections,
     };
     ctx.render_template(&state, "people/show.html", &view)
 }

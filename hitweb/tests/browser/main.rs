@@ -12,6 +12,7 @@
 //! deadline. The tests run one at a time (a lock in [`harness`]), so that
 //! two Chromiums do not compete for the machine's cores.
 
+mod events;
 mod flows;
 mod harness;
 mod keyboard;

@@ -1,12 +1,12 @@
 //! Mailing lists: who may see and change them (the mailing-list table of
-//! section 4.3), the form's messages, escaping, and the one-click
-//! subscribe button that changes who receives the mail.
+//! section 4.3), the form's messages, escaping, the one-click subscribe
+//! button that changes who receives the mail, and event subscriptions.
 
 use chrono::Utc;
 use hitcore::ability::{CreateMailingList, system};
 use hitcore::group::Group;
 use hitcore::mailing_list::{MailingList, MailingListPatch, NewMailingList, SubscribableFor};
-use hitcore::store::{MailingListRepo, PersonRepo};
+use hitcore::store::{MailingListRepo, ParticipationRepo, PersonRepo};
 use poem::http::{Method, StatusCode};
 
 use crate::support::{TestApp, Token, unescape};
@@ -417,4 +417,202 @@ async fn the_recipients_shown_are_only_people_the_viewer_may_see() {
         page.body.contains("more not listed"),
         "the hidden ones are counted"
     );
+}
+
+/// The recipients section of a list page, as text.
+fn recipients_in(body: &str) -> String {
+    let Some(start) = body.find("id=\"mailing-list-recipients\"") else {
+        return String::new();
+    };
+    body[start..]
+        .split("</ul>")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Section 6.2's event subscriptions: the manager picks a visible course
+/// of the list's group; its applicants reach nobody while pending, and a
+/// participant receives the list's mail once the market assigns them.
+#[tokio::test]
+async fn an_event_subscription_reaches_participants_once_they_are_assigned() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let l = list(&app, &club, "Course news", SubscribableFor::Nobody);
+    let course =
+        crate::participations::event_on(&app, &club, hitcore::event::COURSE, None, Vec::new());
+    let bea = crate::participations::beta_member(&app, "Bea");
+    let mut b = app.signed_in("bea@beta.example").await;
+    b.post(&crate::participations::url(&course, "/participations"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    let page = alex.get(&format!("/mailing_lists/{}", l.id)).await;
+    page.assert_status(StatusCode::OK);
+    assert!(page.body.contains("id=\"event-subscription-form\""));
+    assert!(
+        page.body
+            .contains(&format!("<option value=\"{}\">", course.id)),
+        "the course is offered"
+    );
+    let added = alex
+        .post(
+            &format!("/mailing_lists/{}/event_subscriptions", l.id),
+            &[("event_id", &course.id.to_string())],
+        )
+        .await;
+    added.assert_status(StatusCode::SEE_OTHER);
+    let page = alex.get(&format!("/mailing_lists/{}", l.id)).await;
+    assert!(page.body.contains("id=\"mailing-list-events\""));
+    assert!(
+        unescape(&page.body).contains("Basic <Leader> Course"),
+        "the subscribed course is listed"
+    );
+    assert!(
+        recipient_emails(&app, &l).is_empty(),
+        "a pending applicant is no recipient"
+    );
+    assert!(
+        page.body
+            .contains("<strong class=\"recipient-count\">0</strong>"),
+        "the cached count shows no recipient yet"
+    );
+
+    let p = app
+        .store
+        .participation_of(course.id, bea.id)
+        .expect("read")
+        .expect("bea applied");
+    alex.post(
+        &crate::participations::url(&course, &format!("/application_market/{}/add", p.id)),
+        &[],
+    )
+    .await;
+    assert_eq!(recipient_emails(&app, &l), ["bea@beta.example"]);
+    // Alex may not see Club Beta's people: the page counts her only. The
+    // count comes from the cache; assigning her gave it a new key at once.
+    let page = alex.get(&format!("/mailing_lists/{}", l.id)).await;
+    assert!(
+        page.body
+            .contains("<strong class=\"recipient-count\">1</strong>"),
+        "the cached count follows the assignment"
+    );
+    let shown = recipients_in(&page.body);
+    assert!(!shown.contains("bea@beta.example"), "{shown}");
+    assert!(shown.contains("1 more not listed"), "{shown}");
+
+    // Removing the subscription takes her off the list again.
+    let id = app
+        .store
+        .event_subscriptions(l.id)
+        .expect("subscriptions")
+        .pop()
+        .expect("one")
+        .id;
+    alex.post(
+        &format!("/mailing_lists/{}/event_subscriptions/{id}/delete", l.id),
+        &[],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    assert!(recipient_emails(&app, &l).is_empty());
+}
+
+/// Who receives the list's mail today, from the store.
+fn recipient_emails(app: &TestApp, l: &MailingList) -> Vec<String> {
+    app.store
+        .recipients(l.id, Utc::now().date_naive())
+        .expect("recipients")
+        .into_iter()
+        .map(|r| r.email)
+        .collect()
+}
+
+#[tokio::test]
+async fn event_subscriptions_need_the_list_manager_and_an_event_below_the_list() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let l = list(&app, &club, "Course news", SubscribableFor::Anyone);
+    let course =
+        crate::participations::event_on(&app, &club, hitcore::event::COURSE, None, Vec::new());
+    let beta_course = crate::participations::event_on(
+        &app,
+        &app.group("Club Beta"),
+        hitcore::event::COURSE,
+        None,
+        Vec::new(),
+    );
+    let hidden = hidden_event(&app, &app.group("Club Beta"));
+    let path = format!("/mailing_lists/{}/event_subscriptions", l.id);
+
+    // Tina sees the list (anyone may subscribe) but does not manage it.
+    let mut tina = app.signed_in("trainer@demo.example").await;
+    tina.post(&path, &[("event_id", &course.id.to_string())])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    // An event Alex may not see is answered as if it did not exist.
+    alex.post(&path, &[("event_id", &hidden.id.to_string())])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    // Club Beta's course is visible to all, but not below the list's group.
+    let page = alex
+        .post(&path, &[("event_id", &beta_course.id.to_string())])
+        .await;
+    page.assert_status(StatusCode::CONFLICT);
+    let offered = alex.get(&format!("/mailing_lists/{}", l.id)).await;
+    assert!(
+        !offered
+            .body
+            .contains(&format!("<option value=\"{}\">", beta_course.id)),
+        "only events below the list's group are offered"
+    );
+    alex.post(&path, &[("event_id", "x")])
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    assert!(
+        app.store
+            .event_subscriptions(l.id)
+            .expect("none")
+            .is_empty()
+    );
+}
+
+/// A simple event on `group` that only its own layer sees (not globally
+/// visible), next month.
+fn hidden_event(app: &TestApp, group: &Group) -> hitcore::event::Event {
+    use hitcore::ability::CreateEvent;
+    use hitcore::event::{EventPatch, NewEvent, NewEventDate, SIMPLE_EVENT};
+    use hitcore::store::EventRepo;
+
+    let start = (Utc::now() + chrono::Duration::days(30))
+        .date_naive()
+        .and_hms_opt(18, 0, 0)
+        .expect("a time");
+    let fields = EventPatch {
+        name: Some("Board dinner".to_owned()),
+        globally_visible: Some(false),
+        dates: vec![NewEventDate {
+            label: None,
+            start_at: start,
+            finish_at: None,
+            location: None,
+        }],
+        ..EventPatch::defaults_for(SIMPLE_EVENT)
+    };
+    app.store
+        .create_event(
+            &system(CreateEvent(vec![group.id])),
+            &NewEvent {
+                event_type: SIMPLE_EVENT.to_owned(),
+                group_ids: vec![group.id],
+                fields,
+                questions: Vec::new(),
+                creator_id: None,
+            },
+            Utc::now(),
+        )
+        .expect("event created")
 }

@@ -4,11 +4,14 @@
 //! Nora North (Region.Coordinator), Jan Junior (ClubMembers.Junior, not
 //! visible from above).
 
+mod application_market;
 mod auth;
 mod cache;
 mod csrf;
 mod dev_mails;
 mod escaping;
+mod event_kinds;
+mod events;
 mod exports;
 mod forms;
 mod groups;
@@ -20,9 +23,12 @@ mod lists;
 mod mailing_lists;
 mod misc;
 mod outage;
+mod participant_export;
+mod participations;
 mod passwords;
 mod people;
 mod pictures;
+mod qualifications;
 mod roles;
 mod search;
 mod secret_key;

@@ -206,6 +206,39 @@ impl MailingListRepo for CountingStore {
     ) -> Result<bool, StoreError> {
         self.call(|s| s.is_recipient_email(list, email, today))
     }
+
+    fn event_subscriptions(
+        &self,
+        list: hitcore::MailingListId,
+    ) -> Result<Vec<hitcore::mailing_list::EventSubscription>, StoreError> {
+        self.call(|s| s.event_subscriptions(list))
+    }
+
+    fn add_event_subscription(
+        &self,
+        permit: &Permit<hitcore::ability::ManageSubscriptions>,
+        event: hitcore::id::EventId,
+        today: chrono::NaiveDate,
+    ) -> Result<hitcore::mailing_list::EventSubscription, StoreError> {
+        self.call(|s| s.add_event_subscription(permit, event, today))
+    }
+
+    fn remove_event_subscription(
+        &self,
+        permit: &Permit<hitcore::ability::ManageSubscriptions>,
+        id: hitcore::id::EventSubscriptionId,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.remove_event_subscription(permit, id))
+    }
+
+    fn subscribable_events(
+        &self,
+        list: hitcore::MailingListId,
+        today: chrono::NaiveDate,
+        limit: u32,
+    ) -> Result<Vec<hitcore::id::EventId>, StoreError> {
+        self.call(|s| s.subscribable_events(list, today, limit))
+    }
 }
 
 impl ListMailRepo for CountingStore {
@@ -634,6 +667,380 @@ impl JobQueue for CountingStore {
     }
     fn delete_settled_before(&self, cutoff: DateTime<Utc>) -> Result<Vec<Job>, StoreError> {
         self.call(|s| s.delete_settled_before(cutoff))
+    }
+}
+
+// Events (issue 7): each trait's methods forwarded in its own block.
+impl hitcore::store::EventRepo for CountingStore {
+    fn event(&self, id: hitcore::id::EventId) -> Result<Option<hitcore::event::Event>, StoreError> {
+        self.call(|s| s.event(id))
+    }
+    fn questions(
+        &self,
+        event: hitcore::id::EventId,
+    ) -> Result<Vec<hitcore::event::question::Question>, StoreError> {
+        self.call(|s| s.questions(event))
+    }
+    fn create_event(
+        &self,
+        permit: &Permit<hitcore::ability::CreateEvent>,
+        event: &hitcore::event::NewEvent,
+        now: DateTime<Utc>,
+    ) -> Result<hitcore::event::Event, StoreError> {
+        self.call(|s| s.create_event(permit, event, now))
+    }
+    fn update_event(
+        &self,
+        permit: &Permit<hitcore::ability::UpdateEvent>,
+        patch: &hitcore::event::EventPatch,
+        now: DateTime<Utc>,
+    ) -> Result<hitcore::event::Event, StoreError> {
+        self.call(|s| s.update_event(permit, patch, now))
+    }
+    fn delete_event(
+        &self,
+        permit: &Permit<hitcore::ability::DestroyEvent>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.call(|s| s.delete_event(permit))
+    }
+    fn add_question(
+        &self,
+        permit: &Permit<hitcore::ability::UpdateEvent>,
+        question: &hitcore::event::question::NewQuestion,
+    ) -> Result<hitcore::event::question::Question, StoreError> {
+        self.call(|s| s.add_question(permit, question))
+    }
+    fn remove_question(
+        &self,
+        permit: &Permit<hitcore::ability::UpdateEvent>,
+        id: hitcore::id::QuestionId,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.remove_question(permit, id))
+    }
+    fn events_of_group(
+        &self,
+        group: GroupId,
+        when: hitcore::event::EventWhen,
+    ) -> Result<Vec<hitcore::event::Event>, StoreError> {
+        self.call(|s| s.events_of_group(group, when))
+    }
+    fn event_years(&self, group: GroupId) -> Result<Vec<i32>, StoreError> {
+        self.call(|s| s.event_years(group))
+    }
+    fn events_list(
+        &self,
+        query: &hitcore::event::EventQuery,
+    ) -> Result<ListPage<hitcore::event::Event>, StoreError> {
+        self.call(|s| s.events_list(query))
+    }
+    fn attachments(
+        &self,
+        event: hitcore::id::EventId,
+    ) -> Result<Vec<hitcore::event::Attachment>, StoreError> {
+        self.call(|s| s.attachments(event))
+    }
+    fn attachment(
+        &self,
+        id: hitcore::id::AttachmentId,
+    ) -> Result<Option<hitcore::event::Attachment>, StoreError> {
+        self.call(|s| s.attachment(id))
+    }
+    fn add_attachment(
+        &self,
+        permit: &Permit<hitcore::ability::ManageAttachments>,
+        attachment: &hitcore::event::NewAttachment,
+        storage_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<hitcore::event::Attachment, StoreError> {
+        self.call(|s| s.add_attachment(permit, attachment, storage_key, now))
+    }
+    fn remove_attachment(
+        &self,
+        permit: &Permit<hitcore::ability::ManageAttachments>,
+        id: hitcore::id::AttachmentId,
+    ) -> Result<hitcore::event::Attachment, StoreError> {
+        self.call(|s| s.remove_attachment(permit, id))
+    }
+}
+
+impl hitcore::store::ParticipationRepo for CountingStore {
+    fn participation(
+        &self,
+        id: hitcore::id::ParticipationId,
+    ) -> Result<Option<hitcore::event::participation::ParticipationEntry>, StoreError> {
+        self.call(|s| s.participation(id))
+    }
+    fn participation_of(
+        &self,
+        event: hitcore::id::EventId,
+        person: PersonId,
+    ) -> Result<Option<hitcore::event::participation::Participation>, StoreError> {
+        self.call(|s| s.participation_of(event, person))
+    }
+    fn participations(
+        &self,
+        event: hitcore::id::EventId,
+        active: bool,
+    ) -> Result<Vec<hitcore::event::participation::ParticipationEntry>, StoreError> {
+        self.call(|s| s.participations(event, active))
+    }
+    fn answers(
+        &self,
+        participation: hitcore::id::ParticipationId,
+    ) -> Result<Vec<hitcore::event::participation::Answer>, StoreError> {
+        self.call(|s| s.answers(participation))
+    }
+    fn register(
+        &self,
+        permit: &Permit<hitcore::ability::CreateParticipation>,
+        new: &hitcore::event::participation::NewParticipation,
+        jobs: &(dyn Fn(hitcore::id::ParticipationId) -> Vec<hitcore::jobs::NewJob> + Sync),
+        today: chrono::NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<hitcore::event::participation::Participation, StoreError> {
+        self.call(|s| s.register(permit, new, jobs, today, now))
+    }
+    fn cancel_participation(
+        &self,
+        permit: &Permit<hitcore::ability::DestroyParticipation>,
+        jobs: &[hitcore::jobs::NewJob],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.cancel_participation(permit, jobs, now))
+    }
+    fn set_approval(
+        &self,
+        permit: &Permit<hitcore::ability::ApproveApplication>,
+        approved: bool,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.set_approval(permit, approved))
+    }
+    fn add_event_role(
+        &self,
+        permit: &Permit<hitcore::ability::CreateEventRole>,
+        label: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<hitcore::event::participation::EventRole, StoreError> {
+        self.call(|s| s.add_event_role(permit, label, now))
+    }
+    fn remove_event_role(
+        &self,
+        permit: &Permit<hitcore::ability::DestroyEventRole>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.remove_event_role(permit, now))
+    }
+    fn market(
+        &self,
+        event: hitcore::id::EventId,
+        filter: &hitcore::event::application::MarketFilter,
+    ) -> Result<hitcore::event::participation::Market, StoreError> {
+        self.call(|s| s.market(event, filter))
+    }
+    fn market_add(
+        &self,
+        permit: &Permit<hitcore::ability::UseApplicationMarket>,
+        participation: hitcore::id::ParticipationId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.market_add(permit, participation, now))
+    }
+    fn market_remove(
+        &self,
+        permit: &Permit<hitcore::ability::UseApplicationMarket>,
+        participation: hitcore::id::ParticipationId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.market_remove(permit, participation, now))
+    }
+    fn set_waiting_list(
+        &self,
+        permit: &Permit<hitcore::ability::UseApplicationMarket>,
+        participation: hitcore::id::ParticipationId,
+        on: bool,
+        comment: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.set_waiting_list(permit, participation, on, comment))
+    }
+    fn participations_of_person(
+        &self,
+        person: PersonId,
+    ) -> Result<Vec<hitcore::event::participation::PersonParticipation>, StoreError> {
+        self.call(|s| s.participations_of_person(person))
+    }
+    fn people_with_roles_in_layers(
+        &self,
+        layers: &[GroupId],
+        role_types: &[String],
+        today: chrono::NaiveDate,
+    ) -> Result<Vec<PersonId>, StoreError> {
+        self.call(|s| s.people_with_roles_in_layers(layers, role_types, today))
+    }
+}
+
+impl hitcore::store::QualificationRepo for CountingStore {
+    fn event_kind_categories(
+        &self,
+    ) -> Result<Vec<hitcore::event::kind::EventKindCategory>, StoreError> {
+        self.call(|s| s.event_kind_categories())
+    }
+    fn create_event_kind_category(
+        &self,
+        permit: &Permit<hitcore::ability::ManageKinds>,
+        patch: &hitcore::event::kind::CategoryPatch,
+    ) -> Result<hitcore::event::kind::EventKindCategory, StoreError> {
+        self.call(|s| s.create_event_kind_category(permit, patch))
+    }
+    fn update_event_kind_category(
+        &self,
+        permit: &Permit<hitcore::ability::ManageKinds>,
+        id: hitcore::id::EventKindCategoryId,
+        patch: &hitcore::event::kind::CategoryPatch,
+    ) -> Result<hitcore::event::kind::EventKindCategory, StoreError> {
+        self.call(|s| s.update_event_kind_category(permit, id, patch))
+    }
+    fn delete_event_kind_category(
+        &self,
+        permit: &Permit<hitcore::ability::ManageKinds>,
+        id: hitcore::id::EventKindCategoryId,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.delete_event_kind_category(permit, id))
+    }
+    fn qualification_kinds(
+        &self,
+        with_deleted: bool,
+    ) -> Result<Vec<hitcore::event::kind::QualificationKind>, StoreError> {
+        self.call(|s| s.qualification_kinds(with_deleted))
+    }
+    fn qualification_kind(
+        &self,
+        id: hitcore::id::QualificationKindId,
+    ) -> Result<Option<hitcore::event::kind::QualificationKind>, StoreError> {
+        self.call(|s| s.qualification_kind(id))
+    }
+    fn create_qualification_kind(
+        &self,
+        permit: &Permit<hitcore::ability::ManageKinds>,
+        patch: &hitcore::event::kind::QualificationKindPatch,
+        now: DateTime<Utc>,
+    ) -> Result<hitcore::event::kind::QualificationKind, StoreError> {
+        self.call(|s| s.create_qualification_kind(permit, patch, now))
+    }
+    fn update_qualification_kind(
+        &self,
+        permit: &Permit<hitcore::ability::ManageKinds>,
+        id: hitcore::id::QualificationKindId,
+        patch: &hitcore::event::kind::QualificationKindPatch,
+        now: DateTime<Utc>,
+    ) -> Result<hitcore::event::kind::QualificationKind, StoreError> {
+        self.call(|s| s.update_qualification_kind(permit, id, patch, now))
+    }
+    fn delete_qualification_kind(
+        &self,
+        permit: &Permit<hitcore::ability::ManageKinds>,
+        id: hitcore::id::QualificationKindId,
+        now: DateTime<Utc>,
+    ) -> Result<hitcore::event::qualification::Removal, StoreError> {
+        self.call(|s| s.delete_qualification_kind(permit, id, now))
+    }
+    fn event_kinds(
+        &self,
+        with_deleted: bool,
+    ) -> Result<Vec<hitcore::event::kind::EventKind>, StoreError> {
+        self.call(|s| s.event_kinds(with_deleted))
+    }
+    fn event_kind(
+        &self,
+        id: hitcore::id::EventKindId,
+    ) -> Result<Option<hitcore::event::kind::EventKind>, StoreError> {
+        self.call(|s| s.event_kind(id))
+    }
+    fn create_event_kind(
+        &self,
+        permit: &Permit<hitcore::ability::ManageKinds>,
+        patch: &hitcore::event::kind::EventKindPatch,
+        now: DateTime<Utc>,
+    ) -> Result<hitcore::event::kind::EventKind, StoreError> {
+        self.call(|s| s.create_event_kind(permit, patch, now))
+    }
+    fn update_event_kind(
+        &self,
+        permit: &Permit<hitcore::ability::ManageKinds>,
+        id: hitcore::id::EventKindId,
+        patch: &hitcore::event::kind::EventKindPatch,
+        now: DateTime<Utc>,
+    ) -> Result<hitcore::event::kind::EventKind, StoreError> {
+        self.call(|s| s.update_event_kind(permit, id, patch, now))
+    }
+    fn delete_event_kind(
+        &self,
+        permit: &Permit<hitcore::ability::ManageKinds>,
+        id: hitcore::id::EventKindId,
+        now: DateTime<Utc>,
+    ) -> Result<hitcore::event::qualification::Removal, StoreError> {
+        self.call(|s| s.delete_event_kind(permit, id, now))
+    }
+    fn qualifications_of_person(
+        &self,
+        person: PersonId,
+    ) -> Result<Vec<hitcore::event::qualification::Qualification>, StoreError> {
+        self.call(|s| s.qualifications_of_person(person))
+    }
+    fn event_history(
+        &self,
+        person: PersonId,
+    ) -> Result<Vec<hitcore::event::qualification::EventHistoryEntry>, StoreError> {
+        self.call(|s| s.event_history(person))
+    }
+    fn qualification_participants(
+        &self,
+        event: hitcore::id::EventId,
+    ) -> Result<Vec<hitcore::event::qualification::QualificationParticipant>, StoreError> {
+        self.call(|s| s.qualification_participants(event))
+    }
+    fn qualify(
+        &self,
+        permit: &Permit<hitcore::ability::QualifyParticipation>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<hitcore::event::qualification::Qualification>, StoreError> {
+        self.call(|s| s.qualify(permit, now))
+    }
+    fn revoke_qualification(
+        &self,
+        permit: &Permit<hitcore::ability::QualifyParticipation>,
+    ) -> Result<u64, StoreError> {
+        self.call(|s| s.revoke_qualification(permit))
+    }
+    fn add_qualification(
+        &self,
+        permit: &Permit<hitcore::ability::ManageQualifications>,
+        kind: hitcore::id::QualificationKindId,
+        start_at: chrono::NaiveDate,
+        origin: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<hitcore::event::qualification::Qualification, StoreError> {
+        self.call(|s| s.add_qualification(permit, kind, start_at, origin, now))
+    }
+    fn remove_qualification(
+        &self,
+        permit: &Permit<hitcore::ability::ManageQualifications>,
+        id: hitcore::id::QualificationId,
+    ) -> Result<(), StoreError> {
+        self.call(|s| s.remove_qualification(permit, id))
+    }
+}
+
+// Participant exports (issue 7).
+impl hitcore::store::ParticipantExportRepo for CountingStore {
+    fn participants_for_export(
+        &self,
+        event: hitcore::id::EventId,
+        active: bool,
+        page: u32,
+        per_page: u32,
+    ) -> Result<hitcore::store::Page<hitcore::export::participants::ExportedParticipant>, StoreError>
+    {
+        self.call(|s| s.participants_for_export(event, active, page, per_page))
     }
 }
 

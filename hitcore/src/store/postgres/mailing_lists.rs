@@ -13,11 +13,13 @@ use crate::ability::{
     CreateMailingList, DestroyMailingList, ManageSubscriptions, Permit, SubscribeSelf,
     UpdateMailingList,
 };
-use crate::id::{GroupId, MailingListId, PersonId, SubscriptionId};
+use crate::id::{EventId, EventSubscriptionId, GroupId, MailingListId, PersonId, SubscriptionId};
 use crate::mailing_list::{
-    MailingList, MailingListPatch, NewMailingList, Recipient, SubscribableFor, SubscribableMode,
-    Subscriber, Subscription, check_group_subscription,
+    EventSubscription, MailingList, MailingListPatch, NewMailingList, Recipient, SubscribableFor,
+    SubscribableMode, Subscriber, Subscription, check_event_subscription, check_group_subscription,
+    earliest_subscribable_start,
 };
+use crate::store::event_rows::DATE_TIME_FORMAT;
 use crate::store::row::Columns;
 use crate::store::sql::{date_text, parse_timestamp, timestamp_text};
 use crate::store::{MailingListRepo, StoreError};
@@ -29,10 +31,13 @@ use crate::store::{MailingListRepo, StoreError};
 /// must also be included; minus the excluded. `$1` is the list, `$2`
 /// today as stored (`YYYY-MM-DD`).
 ///
+/// The active participants of subscribed events are covered too (the
+/// second branch of `covered`), whatever their event roles.
+///
 /// TODO: people managers (the managers of recipients receive the mail
-/// too), event subscriptions, tag rules of group subscriptions and the
-/// list's person filter are not in this schema yet; each would be one
-/// more branch of `covered` or one more condition of `reached`.
+/// too), tag rules of group subscriptions and the list's person filter
+/// are not in this schema yet; each would be one more branch of `covered`
+/// or one more condition of `reached`.
 macro_rules! reached_cte {
     () => {
         "WITH list AS (
@@ -55,6 +60,11 @@ covered AS (
       AND r.archived_at IS NULL
       AND (r.start_on IS NULL OR r.start_on <= $2)
       AND (r.end_on IS NULL OR r.end_on >= $2)
+    UNION ALL
+    SELECT ep.person_id
+    FROM event_subscriptions es
+    JOIN event_participations ep ON ep.event_id = es.event_id
+    WHERE es.mailing_list_id = $1 AND ep.active = TRUE
 ),
 direct AS (
     SELECT s.person_id FROM subscriptions s
@@ -404,6 +414,89 @@ fn add_group_subscription(
     Ok(SubscriptionId(id))
 }
 
+/// The events a list could subscribe (section 6.2), as in the SQLite
+/// store. `$1` is the list, `$2` the earliest start, `$3` the limit.
+const SUBSCRIBABLE_EVENTS_SQL: &str = "SELECT e.id, MAX(d.start_at) AS latest
+FROM mailing_lists l
+JOIN groups lg ON lg.id = l.group_id
+JOIN groups g ON g.path >= lg.path AND g.path < substr(lg.path, 1, length(lg.path) - 1) || '0'
+JOIN events_groups eg ON eg.group_id = g.id
+JOIN events e ON e.id = eg.event_id
+JOIN event_dates d ON d.event_id = e.id
+WHERE l.id = $1 AND g.deleted_at IS NULL AND d.start_at >= $2
+  AND NOT EXISTS (
+      SELECT 1 FROM event_subscriptions es WHERE es.mailing_list_id = l.id AND es.event_id = e.id
+  )
+GROUP BY e.id
+ORDER BY latest DESC, e.id DESC
+LIMIT $3";
+
+fn read_event_subscriptions(
+    c: &mut impl GenericClient,
+    list: MailingListId,
+) -> Result<Vec<EventSubscription>, StoreError> {
+    query_all(
+        c,
+        "SELECT id, event_id FROM event_subscriptions WHERE mailing_list_id = $1 \
+         ORDER BY event_id",
+        &[&list.0],
+        |r| {
+            Ok(EventSubscription {
+                id: EventSubscriptionId(r.try_get(0)?),
+                mailing_list_id: list,
+                event_id: EventId(r.try_get(1)?),
+            })
+        },
+    )
+}
+
+/// Checks the rules of section 6.2 for subscribing `event` to `list`.
+fn check_event(
+    c: &mut impl GenericClient,
+    list: &MailingList,
+    event: EventId,
+    today: NaiveDate,
+) -> Result<(), StoreError> {
+    if c.query_opt("SELECT id FROM events WHERE id = $1", &[&event.0])?
+        .is_none()
+    {
+        return Err(StoreError::NotFound);
+    }
+    let group_ids = query_all(
+        c,
+        "SELECT group_id FROM events_groups WHERE event_id = $1",
+        &[&event.0],
+        |r| Ok(GroupId(r.try_get(0)?)),
+    )?;
+    let event_groups = group_ids
+        .into_iter()
+        .map(|id| groups::require_group(c, id))
+        .collect::<Result<Vec<_>, _>>()?;
+    let latest: Option<String> = c
+        .query_one(
+            "SELECT MAX(start_at) FROM event_dates WHERE event_id = $1",
+            &[&event.0],
+        )?
+        .try_get(0)?;
+    let latest = latest
+        .map(|t| chrono::NaiveDateTime::parse_from_str(&t, DATE_TIME_FORMAT))
+        .transpose()
+        .map_err(|e| rule(format!("event {event} has an unreadable date: {e}")))?;
+    let list_group = groups::require_group(c, list.group_id)?;
+    check_event_subscription(&list_group, event, &event_groups, latest, today).map_err(rule)
+}
+
+/// A unique violation on `event_subscriptions` means the list has the
+/// event already.
+fn event_conflict(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Conflict { .. } => StoreError::Conflict {
+            field: "event".to_owned(),
+        },
+        other => other,
+    }
+}
+
 impl MailingListRepo for PostgresStore {
     #[tracing::instrument(skip_all, fields(mailing_list.id = %id))]
     fn mailing_list(&self, id: MailingListId) -> Result<Option<MailingList>, StoreError> {
@@ -497,6 +590,10 @@ impl MailingListRepo for PostgresStore {
         self.write(|tx| {
             tx.execute(
                 "DELETE FROM subscriptions WHERE mailing_list_id = $1",
+                &[&id.0],
+            )?;
+            tx.execute(
+                "DELETE FROM event_subscriptions WHERE mailing_list_id = $1",
                 &[&id.0],
             )?;
             let n = tx.execute("DELETE FROM mailing_lists WHERE id = $1", &[&id.0])?;
@@ -654,6 +751,79 @@ impl MailingListRepo for PostgresStore {
                 &[&list.0, &date_text(today), &email],
             )?;
             Ok(row.try_get(0)?)
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(mailing_list.id = %list))]
+    fn event_subscriptions(
+        &self,
+        list: MailingListId,
+    ) -> Result<Vec<EventSubscription>, StoreError> {
+        self.read(|c| read_event_subscriptions(c, list))
+    }
+
+    #[tracing::instrument(skip_all, fields(mailing_list.id = %permit.target().0, event.id = %event))]
+    fn add_event_subscription(
+        &self,
+        permit: &Permit<ManageSubscriptions>,
+        event: EventId,
+        today: NaiveDate,
+    ) -> Result<EventSubscription, StoreError> {
+        let list_id = permit.target().0;
+        self.write(|tx| {
+            let list = require_list(tx, list_id)?;
+            check_event(tx, &list, event, today)?;
+            let row = tx
+                .query_one(
+                    "INSERT INTO event_subscriptions (mailing_list_id, event_id) \
+                     VALUES ($1, $2) RETURNING id",
+                    &[&list.id.0, &event.0],
+                )
+                .map_err(|e| event_conflict(e.into()))?;
+            Ok(EventSubscription {
+                id: EventSubscriptionId(row.try_get(0)?),
+                mailing_list_id: list.id,
+                event_id: event,
+            })
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(mailing_list.id = %permit.target().0))]
+    fn remove_event_subscription(
+        &self,
+        permit: &Permit<ManageSubscriptions>,
+        id: EventSubscriptionId,
+    ) -> Result<(), StoreError> {
+        let list = permit.target().0;
+        self.write(|tx| {
+            let n = tx.execute(
+                "DELETE FROM event_subscriptions WHERE id = $1 AND mailing_list_id = $2",
+                &[&id.0, &list.0],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(mailing_list.id = %list))]
+    fn subscribable_events(
+        &self,
+        list: MailingListId,
+        today: NaiveDate,
+        limit: u32,
+    ) -> Result<Vec<EventId>, StoreError> {
+        let from = earliest_subscribable_start(today)
+            .format(DATE_TIME_FORMAT)
+            .to_string();
+        self.read(|c| {
+            query_all(
+                c,
+                SUBSCRIBABLE_EVENTS_SQL,
+                &[&list.0, &from, &i64::from(limit)],
+                |r| Ok(EventId(r.try_get(0)?)),
+            )
         })
     }
 }

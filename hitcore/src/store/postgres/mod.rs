@@ -45,13 +45,17 @@ use crate::store::sql;
 
 mod auth;
 mod bulk;
+mod events;
 mod groups;
 mod health;
 mod jobs;
 mod list_mail;
 mod mailing_lists;
 mod migrate;
+mod participant_export;
+mod participations;
 mod people;
+mod qualifications;
 mod roles;
 mod search;
 mod test_schema;

@@ -33,13 +33,17 @@ use crate::store::sql::{path_text, path_upper};
 
 mod auth;
 mod bulk;
+mod events;
 mod groups;
 mod health;
 mod jobs;
 mod list_mail;
 mod mailing_lists;
 mod migrate;
+mod participant_export;
+mod participations;
 mod people;
+mod qualifications;
 mod roles;
 mod rows;
 mod search;
