@@ -10,7 +10,9 @@
 mod common;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use hitcore::ability::{CreateEvent, DestroyEvent, ManageAttachments, UpdateEvent, system};
+use hitcore::ability::{
+    CreateEvent, DestroyEvent, ManageAttachments, SetEventGroups, UpdateEvent, system,
+};
 use hitcore::event::question::NewQuestion;
 use hitcore::event::{
     AttachmentVisibility, DateInput, Event, EventPatch, EventQuery, EventScope, EventWhen,
@@ -170,6 +172,55 @@ fn update_replaces_fields_and_dates_but_keeps_the_token() {
         assert_eq!(updated.dates[0].finish_at, Some(at("2027-04-02T12:00")));
         assert_eq!(updated.shared_access_token, e.shared_access_token);
         assert_eq!(w.s.event(e.id).expect("read"), Some(updated));
+    });
+}
+
+#[test]
+fn groups_are_replaced_and_the_group_lists_follow() {
+    each_store(|w| {
+        let (north, _, _) = w.region(&w.root, "North");
+        let (south, _, _) = w.region(&w.root, "South");
+        let e = event(w, &north, "Shared", "2027-03-01T10:00");
+        let set = |groups: Vec<GroupId>| {
+            w.s.set_event_groups(
+                &system(SetEventGroups {
+                    event: e.id,
+                    groups,
+                }),
+                t0(),
+            )
+        };
+        let mut both = vec![north.id, south.id];
+        both.sort();
+        let updated = set(both.clone()).expect("set");
+        assert_eq!(updated.group_ids, both);
+        assert_eq!(updated.shared_access_token, e.shared_access_token);
+        let in_south =
+            w.s.events_of_group(south.id, EventWhen::Year(2027))
+                .expect("list");
+        assert_eq!(names(&in_south), ["Shared"]);
+        let moved = set(vec![south.id]).expect("set");
+        assert_eq!(moved.group_ids, [south.id]);
+        let in_north =
+            w.s.events_of_group(north.id, EventWhen::Year(2027))
+                .expect("list");
+        assert!(in_north.is_empty());
+        // No group, or an unknown one: refused, the groups stay.
+        assert!(matches!(set(Vec::new()), Err(StoreError::Rule(_))));
+        assert!(set(vec![GroupId(999_999)]).is_err());
+        let unknown_event = w.s.set_event_groups(
+            &system(SetEventGroups {
+                event: hitcore::id::EventId(999_999),
+                groups: vec![south.id],
+            }),
+            t0(),
+        );
+        assert!(
+            matches!(unknown_event, Err(StoreError::NotFound)),
+            "{unknown_event:?}"
+        );
+        let kept = w.s.event(e.id).expect("read").expect("exists");
+        assert_eq!(kept.group_ids, [south.id]);
     });
 }
 

@@ -83,6 +83,8 @@ pub fn refusal_key(r: &Refusal) -> &'static str {
         Refusal::RestrictedRole => "refusals.restricted_role",
         Refusal::NotOnSelf => "refusals.not_on_self",
         Refusal::NotTerminatable => "refusals.not_terminatable",
+        Refusal::ApplicationClosed => "participations.period_closed",
+        Refusal::EventFull => "participations.full",
         _ => "refusals.no_permission",
     }
 }

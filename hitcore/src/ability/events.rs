@@ -19,6 +19,13 @@ pub struct CreateEvent(pub Vec<GroupId>);
 /// Permit target: edit this event's fields, dates and questions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UpdateEvent(pub EventId);
+/// Permit target: attach this event to exactly these groups (ascending
+/// ids).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetEventGroups {
+    pub event: EventId,
+    pub groups: Vec<GroupId>,
+}
 /// Permit target: delete this event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DestroyEvent(pub EventId);
@@ -271,27 +278,34 @@ fn or_event_role(
 }
 
 /// May the actor create an event on `groups` (the `create` row)? A write
-/// position on one of them, `layer_and_below_full` in their own layer
-/// only, and at least one group active. Whether the type fits the groups
-/// is [`crate::event::check_groups`]'s question.
+/// position on each of them (`layer_and_below_full` in its own layer
+/// only), each group active. Whether the type fits the groups is
+/// [`crate::event::check_groups`]'s question.
+///
+/// hitobito lets a position on any one of the groups suffice; asking for
+/// each keeps anybody from putting events into groups they cannot manage.
 pub fn may_create_event(actor: &Actor, groups: &[&Group]) -> Decision {
-    if groups.is_empty() {
-        return Decision::Refused(Refusal::NoPermission);
+    let mut decision = Decision::Refused(Refusal::NoPermission);
+    for group in groups {
+        // The subject of a new event: only its groups matter to the rule.
+        let probe = probe_event();
+        let subject = EventSubject {
+            event: &probe,
+            groups: vec![group],
+            own: None,
+        };
+        decision = by_position(
+            actor,
+            &subject,
+            &WRITE_POSITIONS,
+            LayerReach::LayerOnly,
+            true,
+        );
+        if !decision.is_allowed() {
+            return decision;
+        }
     }
-    // The subject of a new event: only its groups matter to the rule.
-    let probe = probe_event();
-    let subject = EventSubject {
-        event: &probe,
-        groups: groups.to_vec(),
-        own: None,
-    };
-    by_position(
-        actor,
-        &subject,
-        &WRITE_POSITIONS,
-        LayerReach::LayerOnly,
-        true,
-    )
+    decision
 }
 
 /// An empty event, the stand-in subject of [`may_create_event`].
@@ -490,6 +504,49 @@ pub fn permit_update_event(
     grant(
         event(actor, EventAction::Update, subject, viewer),
         UpdateEvent(subject.event.id),
+    )
+}
+
+/// A permit to attach the event to `groups` instead of its current ones:
+/// the actor may update the event, and may create events on every group
+/// added or removed (so nobody takes an event away from a group they
+/// cannot manage). An empty list is refused.
+///
+/// # Errors
+/// The first refusal.
+pub fn permit_set_event_groups(
+    actor: &Actor,
+    subject: &EventSubject<'_>,
+    viewer: &EventViewer,
+    groups: &[&Group],
+) -> Result<Permit<SetEventGroups>, Refusal> {
+    let mut ids: Vec<GroupId> = groups.iter().map(|g| g.id).collect();
+    ids.sort();
+    ids.dedup();
+    let changed: Vec<&Group> = groups
+        .iter()
+        .copied()
+        .filter(|g| !subject.event.group_ids.contains(&g.id))
+        .chain(
+            subject
+                .groups
+                .iter()
+                .copied()
+                .filter(|g| !ids.contains(&g.id)),
+        )
+        .collect();
+    let decision = match event(actor, EventAction::Update, subject, viewer) {
+        Decision::Allowed(_) if ids.is_empty() => Decision::Refused(Refusal::NoPermission),
+        allowed @ Decision::Allowed(_) if changed.is_empty() => allowed,
+        Decision::Allowed(_) => may_create_event(actor, &changed),
+        refused => refused,
+    };
+    grant(
+        decision,
+        SetEventGroups {
+            event: subject.event.id,
+            groups: ids,
+        },
     )
 }
 

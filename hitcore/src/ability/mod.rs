@@ -110,6 +110,10 @@ pub enum Refusal {
     /// The role cannot be terminated: its type is not terminatable, or it
     /// is already terminated, archived, ended or not yet started.
     NotTerminatable,
+    /// Applying oneself: the event's application period is not open.
+    ApplicationClosed,
+    /// Applying oneself: no place left and no waiting list.
+    EventFull,
 }
 
 /// The outcome of a permission question.
@@ -154,6 +158,8 @@ impl fmt::Display for Decision {
                     Refusal::RestrictedRole => "restricted role types are managed elsewhere",
                     Refusal::NotOnSelf => "not allowed on oneself",
                     Refusal::NotTerminatable => "this role cannot be terminated",
+                    Refusal::ApplicationClosed => "the application period is not open",
+                    Refusal::EventFull => "the event is full and keeps no waiting list",
                 }
             ),
         }

@@ -203,13 +203,18 @@ pub fn may_create_participation(
     can_see_event: bool,
     today: NaiveDate,
 ) -> Decision {
-    let own = person == actor.person_id
-        && can_see_event
-        && application::application_possible(event.event, today);
-    first_allowed([
-        allowed_if(own, Because::Herself),
-        by_event_position(actor, event, true),
-    ])
+    let own = if person != actor.person_id || !can_see_event {
+        Decision::Refused(Refusal::NoPermission)
+    } else if !application::is_period_open(event.event, today) {
+        Decision::Refused(Refusal::ApplicationClosed)
+    } else if !application::application_possible(event.event, today) {
+        Decision::Refused(Refusal::EventFull)
+    } else {
+        Decision::Allowed(Because::Herself)
+    };
+    // A write position overrides the period and the places; without one,
+    // the applicant learns which of them stopped them.
+    first_allowed([own, by_event_position(actor, event, true)])
 }
 
 /// May the actor give, change or take event roles of participations of

@@ -405,6 +405,31 @@ fn self_registration_needs_visibility_and_an_open_application(
 }
 
 #[rstest]
+#[case(Some("2026-03-01"), None, false, Refusal::ApplicationClosed)]
+#[case(None, Some(3), false, Refusal::EventFull)]
+fn a_refused_applicant_learns_what_stopped_them(
+    #[case] closing: Option<&str>,
+    #[case] maximum: Option<u32>,
+    #[case] waiting_list: bool,
+    #[case] reason: Refusal,
+) {
+    let mut e = event();
+    e.application_closing_at = closing.map(|d| d.parse().expect("a date"));
+    e.maximum_participants = maximum;
+    e.participant_count = 3;
+    e.waiting_list = waiting_list;
+    let g = group(U, false);
+    let s = event_subject(&e, &g, None);
+    let d = may_create_participation(&actor(None), &s, ME, true, today());
+    assert_eq!(d, Decision::Refused(reason));
+    // A write position still registers people past the period and places.
+    let g = group(G, false);
+    let s = event_subject(&e, &g, None);
+    let d = may_create_participation(&actor(Some(P::GroupFull)), &s, ME, true, today());
+    assert!(d.is_allowed());
+}
+
+#[rstest]
 #[case(P::GroupFull, G, false, true)]
 #[case(P::GroupAndBelowFull, GB, false, true)]
 #[case(P::LayerFull, LS, false, true)]

@@ -466,3 +466,43 @@ fn create_permit_names_the_groups_in_order() {
     assert_eq!(permit.target().0, [G, GB]);
     assert!(permit_create_event(&actor(Permission::GroupFull), &[]).is_err());
 }
+
+#[test]
+fn creating_on_several_groups_needs_a_position_on_each() {
+    let a = actor(Permission::GroupFull);
+    let (g, ls) = (group(G), group(LS));
+    assert!(may_create_event(&a, &[&g]).is_allowed());
+    assert!(!may_create_event(&a, &[&g, &ls]).is_allowed());
+    let layer = actor(Permission::LayerFull);
+    assert!(may_create_event(&layer, &[&g, &ls]).is_allowed());
+}
+
+#[test]
+fn changing_groups_needs_a_position_on_each_added_or_removed_one() {
+    let (g, gb, ls) = (group(G), group(GB), group(LS));
+    let mut e = event_in(G);
+    e.group_ids = vec![G, LS];
+    let subject = EventSubject {
+        event: &e,
+        groups: vec![&g, &ls],
+        own: None,
+    };
+    let club = actor(Permission::GroupAndBelowFull);
+    // Adding Gb, below the actor's group: allowed, and the permit lists
+    // the new set in order.
+    let permit =
+        permit_set_event_groups(&club, &subject, &nobody(), &[&gb, &g, &ls]).expect("allowed");
+    assert_eq!(permit.target().groups, [G, GB, LS]);
+    assert_eq!(permit.target().event, e.id);
+    // Removing Ls, which the actor cannot manage: refused.
+    assert!(permit_set_event_groups(&club, &subject, &nobody(), &[&g]).is_err());
+    // Keeping the groups as they are needs only the update permission.
+    assert!(permit_set_event_groups(&club, &subject, &nobody(), &[&ls, &g]).is_ok());
+    // No group at all: refused, even to a layer writer.
+    let layer = actor(Permission::LayerFull);
+    assert!(permit_set_event_groups(&layer, &subject, &nobody(), &[]).is_err());
+    assert!(permit_set_event_groups(&layer, &subject, &nobody(), &[&ls]).is_ok());
+    // Without the update permission nothing changes.
+    let reader = actor(Permission::GroupRead);
+    assert!(permit_set_event_groups(&reader, &subject, &nobody(), &[&g, &ls]).is_err());
+}

@@ -983,6 +983,19 @@ pub trait EventRepo {
         patch: &crate::event::EventPatch,
         now: DateTime<Utc>,
     ) -> Result<crate::event::Event, StoreError>;
+    /// Attaches the permitted event to exactly the permit's groups.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown event or group,
+    /// [`StoreError::Rule`] when the list is empty or an added group is
+    /// deleted;
+    /// whether the groups fit the event's type is
+    /// [`crate::event::check_groups`]'s question.
+    fn set_event_groups(
+        &self,
+        permit: &Permit<crate::ability::SetEventGroups>,
+        now: DateTime<Utc>,
+    ) -> Result<crate::event::Event, StoreError>;
     /// Deletes the permitted event with everything that belongs to it
     /// (dates, questions, participations, answers, attachments' rows).
     /// Returns the storage keys of its attachments, for the caller to

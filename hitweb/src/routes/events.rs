@@ -302,6 +302,8 @@ struct EventForm {
     fields: FormFields,
     dates: Vec<DateInput>,
     kinds: Vec<OptionView>,
+    /// The groups the event is or can be on; shown when there is a choice.
+    groups: Vec<GroupChoice>,
     /// One blank question row on new events.
     has_question: bool,
     question: QuestionInput,
@@ -505,9 +507,94 @@ async fn check_kind(
     Ok(())
 }
 
+/// A group the event can be on: a checkbox of the event form.
+#[derive(Serialize)]
+struct GroupChoice {
+    id: i64,
+    label: String,
+    is_checked: bool,
+    /// Kept as it is: the group of the page, or a group of the event the
+    /// viewer may not create events on.
+    is_fixed: bool,
+}
+
+/// The groups of the event form: the page's group `primary` and the
+/// event's other `current` groups, and every other active group of the
+/// same type the viewer may create events on; the page's group first,
+/// then by name.
+fn group_choices(
+    ctx: &RequestCtx,
+    state: &AppState,
+    viewer: &Viewer,
+    primary: &hitcore::group::Group,
+    current: &[GroupId],
+) -> Vec<GroupChoice> {
+    let mut choices: Vec<(bool, GroupChoice)> = viewer
+        .tree
+        .iter()
+        .filter(|g| g.group_type == primary.group_type && !g.is_deleted())
+        .filter_map(|g| {
+            let is_primary = g.id == primary.id;
+            let is_attached = is_primary || current.contains(&g.id);
+            let may = !is_primary
+                && g.is_active()
+                && ability::may_create_event(&viewer.actor, &[g]).is_allowed();
+            (is_attached || may).then(|| {
+                let choice = GroupChoice {
+                    id: g.id.0,
+                    label: GroupLink::with_layer(&state.org, ctx.lang, g, &viewer.tree).full_name,
+                    is_checked: is_attached,
+                    is_fixed: !may,
+                };
+                (!is_primary, choice)
+            })
+        })
+        .collect();
+    choices.sort_by(|(a_other, a), (b_other, b)| (a_other, &a.label).cmp(&(b_other, &b.label)));
+    choices.into_iter().map(|(_, c)| c).collect()
+}
+
+/// The groups a submission puts the event on, ascending: the fixed
+/// choices, the ticked ones, and the event's `current` groups that are
+/// deleted (not offered, so not taken away). A ticked group that is not
+/// offered is a violation.
+fn chosen_groups(
+    choices: &[GroupChoice],
+    current: &[GroupId],
+    viewer: &Viewer,
+    f: &Fields,
+    v: &mut Violations,
+) -> Vec<GroupId> {
+    let mut ids: Vec<GroupId> = choices
+        .iter()
+        .filter(|c| c.is_fixed && c.is_checked)
+        .map(|c| GroupId(c.id))
+        .collect();
+    for raw in f.all("group_ids") {
+        match raw
+            .trim()
+            .parse()
+            .ok()
+            .filter(|id| choices.iter().any(|c| c.id == *id && !c.is_fixed))
+        {
+            Some(id) => ids.push(GroupId(id)),
+            None => v.add("group_ids", "errors.invalid"),
+        }
+    }
+    ids.extend(
+        current
+            .iter()
+            .filter(|id| viewer.tree.get(**id).is_none_or(|g| g.is_deleted())),
+    );
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 async fn event_form(
     ctx: &RequestCtx,
     state: &AppState,
+    viewer: &Viewer,
     g: &hitcore::group::Group,
     event_type: &str,
     event: Option<&Event>,
@@ -525,6 +612,7 @@ async fn event_form(
         ),
     };
     let patch = event.map_or_else(|| EventPatch::defaults_for(event_type), Event::to_patch);
+    let current = event.map_or(&[][..], |e| e.group_ids.as_slice());
     Ok(EventForm {
         title,
         action,
@@ -535,6 +623,7 @@ async fn event_form(
         fields: FormFields::of(&patch),
         dates: date_inputs(event),
         kinds: kind_options(state, patch.kind_id).await?,
+        groups: group_choices(ctx, state, viewer, g, current),
         has_question: event.is_none(),
         question: QuestionInput::default(),
         errors: FieldErrors::default(),
@@ -656,6 +745,9 @@ fn refill(ctx: &RequestCtx, form: &mut EventForm, f: &Fields, v: &Violations) {
     for k in &mut form.kinds {
         k.is_selected = f.raw("kind_id") == Some(k.value.as_str());
     }
+    for c in form.groups.iter_mut().filter(|c| !c.is_fixed) {
+        c.is_checked = f.all("group_ids").any(|raw| raw.trim() == c.id.to_string());
+    }
     form.errors = FieldErrors::from_violations(ctx.lang, v);
 }
 
@@ -693,7 +785,7 @@ pub async fn new_form(
     let g = visible_group(viewer, group_id)?;
     ability::permit_create_event(&viewer.actor, &[g])?;
     let event_type = allowed_type(&state, g, q.event_type.as_deref())?;
-    let form = event_form(ctx, &state, g, &event_type, None).await?;
+    let form = event_form(ctx, &state, viewer, g, &event_type, None).await?;
     render_form(ctx, &state, form, false)
 }
 
@@ -709,11 +801,17 @@ pub async fn create(
 ) -> Result<Response, WebError> {
     let viewer = ctx.viewer()?;
     let g = visible_group(viewer, group_id)?;
-    let permit = ability::permit_create_event(&viewer.actor, &[g])?;
+    ability::permit_create_event(&viewer.actor, &[g])?;
     let event_type = allowed_type(&state, g, fields.raw("event_type"))?;
-    let mut form = event_form(ctx, &state, g, &event_type, None).await?;
+    let mut form = event_form(ctx, &state, viewer, g, &event_type, None).await?;
     let mut violations = Violations::default();
-    if let Err(mut v) = ev::check_groups(&state.org, &event_type, &[g]) {
+    let group_ids = chosen_groups(&form.groups, &[], viewer, &fields, &mut violations);
+    let groups: Vec<&hitcore::group::Group> = group_ids
+        .iter()
+        .filter_map(|id| viewer.tree.get(*id))
+        .collect();
+    let permit = ability::permit_create_event(&viewer.actor, &groups)?;
+    if let Err(mut v) = ev::check_groups(&state.org, &event_type, &groups) {
         violations.0.append(&mut v.0);
     }
     let patch = patch_of(&fields, &event_type).map_err(|mut v| violations.0.append(&mut v.0));
@@ -732,7 +830,7 @@ pub async fn create(
     };
     let new = NewEvent {
         event_type,
-        group_ids: vec![group_id],
+        group_ids,
         fields: patch,
         questions: question.into_iter().collect(),
         creator_id: Some(viewer.person.id),
@@ -764,6 +862,7 @@ pub async fn edit_form(
     let form = event_form(
         ctx,
         &state,
+        viewer,
         g,
         &loaded.event.event_type,
         Some(&loaded.event),
@@ -789,19 +888,44 @@ pub async fn update(
     let permit =
         ability::permit_update_event(&viewer.actor, &subject(viewer, &loaded), &ev_viewer)?;
     let event_type = loaded.event.event_type.clone();
+    let mut form = event_form(ctx, &state, viewer, g, &event_type, Some(&loaded.event)).await?;
     let mut violations = Violations::default();
+    let current = &loaded.event.group_ids;
+    let group_ids = chosen_groups(&form.groups, current, viewer, &fields, &mut violations);
+    let groups_permit = if group_ids == *current {
+        None
+    } else {
+        let groups: Vec<&hitcore::group::Group> = group_ids
+            .iter()
+            .filter_map(|id| viewer.tree.get(*id))
+            .collect();
+        if let Err(mut v) = ev::check_groups(&state.org, &event_type, &groups) {
+            violations.0.append(&mut v.0);
+        }
+        let s = subject(viewer, &loaded);
+        Some(ability::permit_set_event_groups(
+            &viewer.actor,
+            &s,
+            &ev_viewer,
+            &groups,
+        )?)
+    };
     let patch = patch_of(&fields, &event_type).map_err(|mut v| violations.0.append(&mut v.0));
     if let Ok(patch) = &patch {
         check_kind(&state, patch, loaded.event.kind_id, &mut violations).await?;
     }
     let (Ok(patch), true) = (patch, violations.is_empty()) else {
-        let mut form = event_form(ctx, &state, g, &event_type, Some(&loaded.event)).await?;
         refill(ctx, &mut form, &fields, &violations);
         return render_form(ctx, &state, form, true);
     };
     let now = Utc::now();
     state
-        .db(move |s| s.update_event(&permit, &patch, now))
+        .db(move |s| {
+            if let Some(groups) = &groups_permit {
+                s.set_event_groups(groups, now)?;
+            }
+            s.update_event(&permit, &patch, now)
+        })
         .await?;
     context::set_flash(req.cookie(), &state, "notice", "events.flash_updated");
     Ok(redirect(ctx, &format!("/groups/{group_id}/events/{id}")))
@@ -847,6 +971,7 @@ struct ShowView {
     question_url: String,
     links: Vec<NewLink>,
     apply_url: Option<String>,
+    apply_notice: Option<String>,
     question_form: QuestionInput,
     errors: FieldErrors,
     attachments: Vec<AttachmentRow>,
@@ -998,8 +1123,18 @@ async fn render_show(
     let base = format!("/groups/{}/events/{}", g.id, id);
     let can_edit = ability::event(actor, EventAction::Update, &s, ev_viewer).is_allowed();
     let today = Utc::now().date_naive();
-    let can_apply = loaded.own.is_none()
-        && ability::may_create_participation(actor, &s, viewer.person.id, true, today).is_allowed();
+    let apply = loaded
+        .own
+        .is_none()
+        .then(|| ability::may_create_participation(actor, &s, viewer.person.id, true, today));
+    let can_apply = apply.as_ref().is_some_and(ability::Decision::is_allowed);
+    // Why one cannot apply, when it is the period or the places.
+    let apply_notice = match apply {
+        Some(ability::Decision::Refused(
+            r @ (ability::Refusal::ApplicationClosed | ability::Refusal::EventFull),
+        )) => Some(ctx.t(crate::error::refusal_key(&r))),
+        _ => None,
+    };
     let view = ShowView {
         group: GroupLink::new(&state.org, ctx.lang, g),
         event: details(ctx, &loaded.event),
@@ -1011,6 +1146,7 @@ async fn render_show(
         question_url: format!("{base}/questions"),
         links: page_links(ctx, viewer, &s, ev_viewer, &base),
         apply_url: can_apply.then(|| format!("{base}/participations/new")),
+        apply_notice,
         question_form,
         errors,
         attachments: attachment_rows(ctx, viewer, &s, ev_viewer, &base, &attachments),

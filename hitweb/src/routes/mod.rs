@@ -53,6 +53,14 @@ impl Fields {
             .map(str::to_owned)
     }
 
+    /// Every value of `name`, as sent (repeated fields, checkboxes).
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Whether a checkbox was ticked.
     pub fn flag(&self, name: &str) -> bool {
         self.raw(name)

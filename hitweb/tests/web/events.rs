@@ -561,3 +561,112 @@ async fn refused_uploads_say_why() {
     assert_ne!(status, StatusCode::SEE_OTHER);
     assert!(app.store.attachments(e.id).expect("attachments").is_empty());
 }
+
+/// The form's ticked groups, by id, as the `group_ids` fields.
+fn event_fields<'a>(name: &'a str, start: &'a str, groups: &[&'a str]) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("event_type", "Event"),
+        ("name", name),
+        ("dates[0][start_at]", start),
+    ];
+    fields.extend(groups.iter().map(|g| ("group_ids", *g)));
+    fields
+}
+
+#[tokio::test]
+async fn an_event_is_shared_by_groups_of_the_same_type() {
+    // The clubs are layers of their own: only the root user may create
+    // events on both.
+    let app = TestApp::builder().with_root("admin@demo.example").build();
+    let (alpha, beta) = (app.group("Club Alpha"), app.group("Club Beta"));
+    let beta_id = beta.id.to_string();
+    let y = next_year();
+    let start = format!("{y}-06-01T10:00");
+
+    // The club leader may create events on their own club only: no choice
+    // is offered, and a forged one is refused with nothing stored.
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    let form = alex
+        .get(&format!("/groups/{}/events/new?type=Event", alpha.id))
+        .await;
+    assert!(!form.body.contains("id=\"event-groups\""), "{}", form.body);
+    let forged = alex
+        .post(
+            &format!("/groups/{}/events", alpha.id),
+            &event_fields("Forged", &start, &[&beta_id]),
+        )
+        .await;
+    forged.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(forged.body.contains("is invalid"), "{}", forged.body);
+    // This test's events only: the demo federation has its own.
+    let listed = |g: &Group| {
+        let mut events = app
+            .store
+            .events_of_group(g.id, hitcore::event::EventWhen::Year(y))
+            .expect("events");
+        events.retain(|e| e.name.starts_with("Joint") || e.name == "Forged");
+        events
+    };
+    assert!(listed(&alpha).is_empty() && listed(&beta).is_empty());
+
+    // The root user puts one event on both clubs.
+    let mut admin = app.signed_in("admin@demo.example").await;
+    let form = admin
+        .get(&format!("/groups/{}/events/new?type=Event", alpha.id))
+        .await;
+    assert!(form.body.contains("id=\"event-groups\""), "{}", form.body);
+    assert!(form.body.contains(&format!("value=\"{beta_id}\"")));
+    admin
+        .post(
+            &format!("/groups/{}/events", alpha.id),
+            &event_fields("Joint camp", &start, &[&beta_id]),
+        )
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let shared = listed(&alpha).pop().expect("on Club Alpha");
+    assert_eq!(listed(&beta), std::slice::from_ref(&shared));
+    let mut both = vec![alpha.id, beta.id];
+    both.sort();
+    assert_eq!(shared.group_ids, both);
+    admin
+        .get(&event_url(&beta, &shared))
+        .await
+        .assert_status(StatusCode::OK);
+
+    // The club leader edits it: Club Beta stays, shown but not changeable.
+    let edit = alex
+        .get(&format!("{}/edit", event_url(&alpha, &shared)))
+        .await;
+    edit.assert_status(StatusCode::OK);
+    assert!(edit.body.contains("id=\"event-groups\""), "{}", edit.body);
+    assert!(
+        edit.body
+            .contains(&format!("value=\"{beta_id}\" checked disabled")),
+        "{}",
+        edit.body
+    );
+    alex.post(
+        &event_url(&alpha, &shared),
+        &event_fields("Joint camp, renamed", &start, &[]),
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    let renamed = app.store.event(shared.id).expect("read").expect("exists");
+    assert_eq!(renamed.name, "Joint camp, renamed");
+    assert_eq!(renamed.group_ids, both);
+
+    // The root user takes Club Beta off again.
+    admin
+        .post(
+            &event_url(&alpha, &shared),
+            &event_fields("Joint camp, renamed", &start, &[]),
+        )
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert!(listed(&beta).is_empty());
+    assert_eq!(listed(&alpha).len(), 1);
+    admin
+        .get(&event_url(&beta, &shared))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}

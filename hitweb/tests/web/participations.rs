@@ -34,6 +34,18 @@ pub(crate) fn event_on(
     max: Option<u32>,
     questions: Vec<NewQuestion>,
 ) -> Event {
+    event_with(app, group, event_type, max, questions, |_| {})
+}
+
+/// [`event_on`], with its fields changed by `adjust` before it is stored.
+pub(crate) fn event_with(
+    app: &TestApp,
+    group: &Group,
+    event_type: &str,
+    max: Option<u32>,
+    questions: Vec<NewQuestion>,
+    adjust: impl FnOnce(&mut EventPatch),
+) -> Event {
     let start = (Utc::now() + Duration::days(30)).date_naive();
     let at = |d: chrono::NaiveDate, h| d.and_hms_opt(h, 0, 0).expect("a time");
     let fields = EventPatch {
@@ -59,6 +71,8 @@ pub(crate) fn event_on(
         ],
         ..EventPatch::default()
     };
+    let mut fields = fields;
+    adjust(&mut fields);
     let new = NewEvent {
         event_type: event_type.to_owned(),
         group_ids: vec![group.id],
@@ -205,6 +219,66 @@ async fn second_application_says_already_registered() {
     let again = bea.post(&url(&course, "/participations"), &[]).await;
     again.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(again.body.contains("already registered"), "{}", again.body);
+    app.run_jobs();
+}
+
+#[tokio::test]
+async fn applying_after_the_closing_date_or_when_full_says_why() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let yesterday = (Utc::now() - Duration::days(1)).date_naive();
+    let closed = event_with(&app, &club, COURSE, None, Vec::new(), |f| {
+        f.application_closing_at = Some(yesterday);
+    });
+    // A simple event keeps no waiting list: one place, then full.
+    let party = event_on(&app, &club, SIMPLE_EVENT, Some(1), Vec::new());
+    beta_member(&app, "Bea");
+    beta_member(&app, "Cara");
+    let mut bea = app.signed_in("bea@beta.example").await;
+    let event_page = bea.get(&url(&closed, "")).await;
+    event_page.assert_status(StatusCode::OK);
+    assert!(
+        !event_page.body.contains("apply-button"),
+        "{}",
+        event_page.body
+    );
+    assert!(
+        event_page.body.contains("application period is not open"),
+        "{}",
+        event_page.body
+    );
+    let page = bea.get(&url(&closed, "/participations/new")).await;
+    page.assert_status(StatusCode::FORBIDDEN);
+    assert!(
+        page.body.contains("application period is not open"),
+        "{}",
+        page.body
+    );
+    let refused = bea.post(&url(&closed, "/participations"), &[]).await;
+    refused.assert_status(StatusCode::FORBIDDEN);
+    assert!(
+        refused.body.contains("application period is not open"),
+        "{}",
+        refused.body
+    );
+    bea.post(&url(&party, "/participations"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let mut cara = app.signed_in("cara@beta.example").await;
+    let full = cara.post(&url(&party, "/participations"), &[]).await;
+    full.assert_status(StatusCode::FORBIDDEN);
+    assert!(
+        full.body.contains("full and has no waiting list"),
+        "{}",
+        full.body
+    );
+    let active = app.store.participations(party.id, true).expect("read");
+    let pending = app.store.participations(party.id, false).expect("read");
+    assert_eq!(
+        active.len() + pending.len(),
+        1,
+        "the refused application stored nothing"
+    );
     app.run_jobs();
 }
 

@@ -697,6 +697,13 @@ impl hitcore::store::EventRepo for CountingStore {
     ) -> Result<hitcore::event::Event, StoreError> {
         self.call(|s| s.update_event(permit, patch, now))
     }
+    fn set_event_groups(
+        &self,
+        permit: &Permit<hitcore::ability::SetEventGroups>,
+        now: DateTime<Utc>,
+    ) -> Result<hitcore::event::Event, StoreError> {
+        self.call(|s| s.set_event_groups(permit, now))
+    }
     fn delete_event(
         &self,
         permit: &Permit<hitcore::ability::DestroyEvent>,

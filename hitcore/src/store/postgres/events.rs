@@ -11,7 +11,9 @@ use postgres::types::ToSql;
 use postgres::{GenericClient, Row};
 
 use super::{PostgresStore, groups, query_all, query_count, query_opt, rule};
-use crate::ability::{CreateEvent, DestroyEvent, ManageAttachments, Permit, UpdateEvent};
+use crate::ability::{
+    CreateEvent, DestroyEvent, ManageAttachments, Permit, SetEventGroups, UpdateEvent,
+};
 use crate::event::question::{NewQuestion, Question};
 use crate::event::{
     Attachment, DeleteRefusal, Event, EventPatch, EventQuery, EventWhen, NewAttachment, NewEvent,
@@ -275,6 +277,42 @@ impl EventRepo for PostgresStore {
             tx.execute(UPDATE_EVENT_SQL, &refs(&values))?;
             write_dates(tx, id, patch)?;
             require_event(tx, id)
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(event.id = %permit.target().event))]
+    fn set_event_groups(
+        &self,
+        permit: &Permit<SetEventGroups>,
+        now: DateTime<Utc>,
+    ) -> Result<Event, StoreError> {
+        let SetEventGroups {
+            event: id,
+            groups: wanted,
+        } = permit.target();
+        if wanted.is_empty() {
+            return Err(rule("an event needs at least one group"));
+        }
+        self.write(|tx| {
+            // A deleted group may stay; it may not be added.
+            let attached = require_event(tx, *id)?.group_ids;
+            for g in wanted.iter().filter(|g| !attached.contains(g)) {
+                if groups::require_group(tx, *g)?.is_deleted() {
+                    return Err(rule(format!("group {g} is deleted")));
+                }
+            }
+            tx.execute("DELETE FROM events_groups WHERE event_id = $1", &[&id.0])?;
+            for g in wanted {
+                tx.execute(
+                    "INSERT INTO events_groups (event_id, group_id) VALUES ($1, $2)",
+                    &[&id.0, &g.0],
+                )?;
+            }
+            tx.execute(
+                "UPDATE events SET updated_at = $2 WHERE id = $1",
+                &[&id.0, &timestamp_text(now)],
+            )?;
+            require_event(tx, *id)
         })
     }
 

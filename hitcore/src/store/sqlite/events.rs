@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{SqliteStore, Ts, day, groups, id_list, rule};
-use crate::ability::{CreateEvent, DestroyEvent, ManageAttachments, Permit, UpdateEvent};
+use crate::ability::{
+    CreateEvent, DestroyEvent, ManageAttachments, Permit, SetEventGroups, UpdateEvent,
+};
 use crate::event::question::{NewQuestion, Question};
 use crate::event::{
     Attachment, DeleteRefusal, Event, EventPatch, EventQuery, EventWhen, NewAttachment, NewEvent,
@@ -296,6 +298,40 @@ impl EventRepo for SqliteStore {
             write_fields(tx, UPDATE_EVENT_SQL, &id.0, patch, now)?;
             write_dates(tx, id, patch)?;
             require_event(tx, id)
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(event.id = %permit.target().event))]
+    fn set_event_groups(
+        &self,
+        permit: &Permit<SetEventGroups>,
+        now: DateTime<Utc>,
+    ) -> Result<Event, StoreError> {
+        let SetEventGroups {
+            event: id,
+            groups: wanted,
+        } = permit.target();
+        if wanted.is_empty() {
+            return Err(rule("an event needs at least one group"));
+        }
+        self.write(|tx| {
+            // A deleted group may stay; it may not be added.
+            let attached = require_event(tx, *id)?.group_ids;
+            for g in wanted.iter().filter(|g| !attached.contains(g)) {
+                if groups::require_group(tx, *g)?.is_deleted() {
+                    return Err(rule(format!("group {g} is deleted")));
+                }
+            }
+            tx.prepare_cached("DELETE FROM events_groups WHERE event_id = ?1")?
+                .execute([id.0])?;
+            let mut link = tx
+                .prepare_cached("INSERT INTO events_groups (event_id, group_id) VALUES (?1, ?2)")?;
+            for g in wanted {
+                link.execute([id.0, g.0])?;
+            }
+            tx.prepare_cached("UPDATE events SET updated_at = ?2 WHERE id = ?1")?
+                .execute(params![id.0, Ts(now)])?;
+            require_event(tx, *id)
         })
     }
 
