@@ -9,6 +9,10 @@
 //! between is the one used. Who receives an approval request is decided
 //! by `hitcore::event::application::approval_layers`. Texts are
 //! `templates/mail/event_*.<language>.{txt,html}`.
+//!
+//! A mail for several people (an approval request to several approvers)
+//! becomes one job per recipient, so a failure at one address retries
+//! that address only instead of sending the others theirs again.
 
 use std::time::{Duration, SystemTime};
 
@@ -37,6 +41,9 @@ pub struct EventParticipationMail {
     /// The participant.
     pub person_id: PersonId,
     pub mail: ParticipationMail,
+    /// Only this one of the mail's recipients; `None`: all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<PersonId>,
 }
 
 impl JobKind for EventParticipationMail {
@@ -103,7 +110,13 @@ pub(super) fn run<S: Store + ?Sized>(
             .and_then(|e| e.application),
         None => None,
     };
-    let recipients = recipients(job, &event, &participant, ctx, services)?;
+    let mut recipients = recipients(job, &event, &participant, ctx, services)?;
+    match job.recipient {
+        // Still one of them: an approver who lost the role gets nothing.
+        Some(only) => recipients.retain(|r| r.id == only),
+        None if recipients.len() > 1 => return fan_out(job, &recipients, ctx),
+        None => {}
+    }
     for recipient in recipients {
         let Some(email) = recipient.email.clone() else {
             continue;
@@ -119,6 +132,40 @@ pub(super) fn run<S: Store + ?Sized>(
         };
         send(job.mail, &view, &recipient, &email, ctx, services)?;
     }
+    Ok(())
+}
+
+/// Enqueues one job per recipient of `job`. Each carries a singleton key
+/// of this job and the recipient, so a rerun of this job (it crashed after
+/// enqueueing) adds none that is still pending.
+fn fan_out<S: Store + ?Sized>(
+    job: EventParticipationMail,
+    recipients: &[Person],
+    ctx: &JobContext<'_, S>,
+) -> anyhow::Result<()> {
+    let now = ctx.now();
+    for r in recipients {
+        let single = EventParticipationMail {
+            recipient: Some(r.id),
+            ..job
+        };
+        let mut new = hitcore::jobs::NewJob::of(&single, now)?;
+        new.enqueued_by = ctx.job().enqueued_by;
+        new.singleton_key = Some(format!(
+            "{}/{}/{}",
+            EventParticipationMail::KIND,
+            ctx.id(),
+            r.id
+        ));
+        ctx.store()
+            .enqueue(&new, now)
+            .context("while enqueueing a mail for one recipient")?;
+    }
+    tracing::info!(
+        mail.recipients = recipients.len(),
+        "Split the {} mail into one job per recipient",
+        job.mail.template()
+    );
     Ok(())
 }
 

@@ -5,10 +5,12 @@ use std::sync::Mutex;
 
 use super::{Delivery, Mailer, OutgoingMail, SendError};
 
-/// Accepts every recipient and keeps the messages in memory.
+/// Accepts every recipient and keeps the messages in memory; tests can
+/// make it defer the messages for some addresses.
 #[derive(Debug, Default)]
 pub struct MemoryMailer {
     sent: Mutex<Vec<OutgoingMail>>,
+    deferred: Mutex<Vec<String>>,
 }
 
 impl MemoryMailer {
@@ -20,6 +22,21 @@ impl MemoryMailer {
     /// The messages sent so far, oldest first.
     pub fn sent(&self) -> Vec<OutgoingMail> {
         self.sent.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// From now on, answers a message with an envelope recipient `address`
+    /// with a temporary failure (as a 4xx reply would), keeping nothing.
+    pub fn defer(&self, address: &str) {
+        if let Ok(mut d) = self.deferred.lock() {
+            d.push(address.to_owned());
+        }
+    }
+
+    /// Accepts every address again.
+    pub fn accept_all(&self) {
+        if let Ok(mut d) = self.deferred.lock() {
+            d.clear();
+        }
     }
 
     /// Returns the messages sent so far and forgets them.
@@ -43,6 +60,14 @@ impl Mailer for MemoryMailer {
         };
         if delivery.accepted.is_empty() {
             return Ok(delivery);
+        }
+        let is_deferred = self
+            .deferred
+            .lock()
+            .map(|d| mail.envelope.to.iter().any(|to| d.contains(to)))
+            .unwrap_or(false);
+        if is_deferred {
+            return Err(SendError::Temporary("deferred for a test".to_owned()));
         }
         handing_over(&delivery).map_err(SendError::Aborted)?;
         let mut sent = self
@@ -78,6 +103,16 @@ mod tests {
         assert_eq!(to, vec![vec!["a@example.test"], vec!["b@example.test"]]);
         assert_eq!(mailer.take().len(), 2);
         assert!(mailer.sent().is_empty());
+    }
+
+    #[test]
+    fn deferred_addresses_fail_temporarily_and_keep_nothing() {
+        let mailer = MemoryMailer::new();
+        mailer.defer("b@example.test");
+        let result = mailer.send(&mail(&["a@example.test", "b@example.test"]));
+        assert!(matches!(result, Err(SendError::Temporary(_))), "{result:?}");
+        mailer.send(&mail(&["a@example.test"])).expect("sent");
+        assert_eq!(mailer.sent().len(), 1);
     }
 
     #[test]

@@ -617,6 +617,7 @@ fn mail_jobs(
                 event_id: event,
                 person_id: person,
                 mail: *mail,
+                recipient: None,
             };
             // A payload of two ids and a name always serialises.
             NewJob::of(&job, now).ok().map(|j| j.by(by))

@@ -10,7 +10,7 @@ use hitcore::event::question::NewQuestion;
 use hitcore::event::{COURSE, Event, EventPatch, NewEvent, NewEventDate, SIMPLE_EVENT};
 use hitcore::group::Group;
 use hitcore::person::Person;
-use hitcore::store::{EventRepo, ParticipationRepo};
+use hitcore::store::{EventRepo, JobQueue, ParticipationRepo};
 use poem::http::StatusCode;
 
 use crate::support::{TestApp, unescape};
@@ -404,6 +404,78 @@ async fn region_coordinator_approves_a_club_members_application() {
         mails.iter().any(|m| m.contains("Approval requested")),
         "an approval request went to Club Beta's approvers: {mails:?}"
     );
+}
+
+/// The approval request goes out as one job per approver: an address the
+/// mail server defers is retried alone, and nobody else gets theirs twice.
+#[tokio::test]
+async fn a_deferred_approver_does_not_make_the_others_get_the_request_twice() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let course = event_on(&app, &club, COURSE, None, Vec::new());
+    let bea = beta_member(&app, "Bea");
+    let mut browser = app.signed_in("bea@beta.example").await;
+    browser
+        .post(&url(&course, "/participations"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    // A second approver for Club Beta, whose mail server defers.
+    let board = app.child(&app.group("Club Beta"), "ClubBoard");
+    app.add_login(&board, "ClubBoard.President", "Pia", "pia@beta.example");
+    app.mailer.defer("pia@beta.example");
+    // The first run sends the confirmation and splits the request; the
+    // second sends the request to each approver.
+    app.run_jobs();
+    app.run_jobs();
+    let requests: Vec<Vec<String>> = app
+        .mailer
+        .take()
+        .into_iter()
+        .filter(|m| String::from_utf8_lossy(&m.message).contains("Approval requested"))
+        .map(|m| m.envelope.to)
+        .collect();
+    assert!(!requests.is_empty(), "some approver got the request");
+    assert!(
+        requests
+            .iter()
+            .all(|to| to.len() == 1 && to[0] != "pia@beta.example"),
+        "{requests:?}"
+    );
+    let mut once = requests.clone();
+    once.sort();
+    once.dedup();
+    assert_eq!(
+        once.len(),
+        requests.len(),
+        "each approver once: {requests:?}"
+    );
+    let waiting: Vec<_> = app
+        .store
+        .jobs_of_person(bea.id, 50)
+        .expect("jobs")
+        .into_iter()
+        .filter(|j| j.kind == "event.participation_mail" && j.finished_at.is_none())
+        .collect();
+    assert_eq!(
+        waiting.len(),
+        1,
+        "only the deferred address waits: {waiting:?}"
+    );
+    assert_eq!(waiting[0].attempts, 1);
+    assert!(waiting[0].last_error.is_some());
+    // Running again before its back-off is over sends nobody anything;
+    // after it, the deferred approver alone gets the request.
+    app.run_jobs();
+    assert!(app.mailer.take().is_empty());
+    app.mailer.accept_all();
+    app.run_jobs_at(Utc::now() + Duration::minutes(5));
+    let retried: Vec<Vec<String>> = app
+        .mailer
+        .take()
+        .into_iter()
+        .map(|m| m.envelope.to)
+        .collect();
+    assert_eq!(retried, [vec!["pia@beta.example".to_owned()]]);
 }
 
 #[tokio::test]

@@ -1226,13 +1226,21 @@ impl TestApp {
     /// Runs the jobs that are due, as a worker process would, until none
     /// is left; returns how many succeeded and failed.
     pub fn run_jobs(&self) -> hitjobs::runtime::RunCount {
+        self.run_jobs_at(Utc::now())
+    }
+
+    /// [`TestApp::run_jobs`] with the worker's clock showing `now`, for
+    /// retries whose back-off is not over yet.
+    pub fn run_jobs_at(&self, now: DateTime<Utc>) -> hitjobs::runtime::RunCount {
         let services = hitjobs::jobs::Services::new(Arc::clone(&self.org), self.storage.clone())
             .with_root_email(self.root_email.clone())
             .with_mailer(self.mailer.clone());
         let registry = hitjobs::jobs::registry::<CountingStore>(&services);
         let store = Arc::clone(&self.store);
         off_the_executor(move || {
+            let clock = Arc::new(hitjobs::clock::ManualClock::new(now));
             let worker = hitjobs::Worker::new(store, registry, hitjobs::WorkerOptions::default())
+                .with_clock(clock)
                 .inline()
                 .expect("an inline worker");
             let count = worker.run_due().expect("jobs run");
