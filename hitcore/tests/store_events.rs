@@ -162,7 +162,7 @@ fn update_replaces_fields_and_dates_but_keeps_the_token() {
         f.training_days = Some(1.5);
         f.globally_visible = None;
         let updated =
-            w.s.update_event(&system(UpdateEvent(e.id)), &f, t0())
+            w.s.update_event(&system(UpdateEvent(e.id)), &f, None, t0())
                 .expect("updated");
         assert_eq!(updated.name, "New");
         assert_eq!(updated.maximum_participants, Some(12));
@@ -176,51 +176,50 @@ fn update_replaces_fields_and_dates_but_keeps_the_token() {
 }
 
 #[test]
-fn groups_are_replaced_and_the_group_lists_follow() {
+fn groups_are_replaced_with_the_fields_and_the_group_lists_follow() {
     each_store(|w| {
         let (north, _, _) = w.region(&w.root, "North");
         let (south, _, _) = w.region(&w.root, "South");
         let e = event(w, &north, "Shared", "2027-03-01T10:00");
-        let set = |groups: Vec<GroupId>| {
-            w.s.set_event_groups(
-                &system(SetEventGroups {
-                    event: e.id,
-                    groups,
-                }),
+        let update = |name: &str, event, groups: Vec<GroupId>| {
+            w.s.update_event(
+                &system(UpdateEvent(e.id)),
+                &fields(name, &[("2027-03-01T10:00", None)]),
+                Some(&system(SetEventGroups { event, groups })),
                 t0(),
             )
         };
         let mut both = vec![north.id, south.id];
         both.sort();
-        let updated = set(both.clone()).expect("set");
+        let updated = update("Shared camp", e.id, both.clone()).expect("updated");
         assert_eq!(updated.group_ids, both);
+        assert_eq!(updated.name, "Shared camp");
         assert_eq!(updated.shared_access_token, e.shared_access_token);
         let in_south =
             w.s.events_of_group(south.id, EventWhen::Year(2027))
                 .expect("list");
-        assert_eq!(names(&in_south), ["Shared"]);
-        let moved = set(vec![south.id]).expect("set");
+        assert_eq!(names(&in_south), ["Shared camp"]);
+        let moved = update("Shared camp", e.id, vec![south.id]).expect("updated");
         assert_eq!(moved.group_ids, [south.id]);
         let in_north =
             w.s.events_of_group(north.id, EventWhen::Year(2027))
                 .expect("list");
         assert!(in_north.is_empty());
-        // No group, or an unknown one: refused, the groups stay.
-        assert!(matches!(set(Vec::new()), Err(StoreError::Rule(_))));
-        assert!(set(vec![GroupId(999_999)]).is_err());
-        let unknown_event = w.s.set_event_groups(
-            &system(SetEventGroups {
-                event: hitcore::id::EventId(999_999),
-                groups: vec![south.id],
-            }),
-            t0(),
-        );
-        assert!(
-            matches!(unknown_event, Err(StoreError::NotFound)),
-            "{unknown_event:?}"
-        );
+        // No group, an unknown one, or a permit for another event: refused,
+        // with neither the groups nor the fields changed.
+        assert!(matches!(
+            update("Renamed", e.id, Vec::new()),
+            Err(StoreError::Rule(_))
+        ));
+        assert!(update("Renamed", e.id, vec![GroupId(999_999)]).is_err());
+        let other = hitcore::id::EventId(e.id.0 + 1000);
+        assert!(matches!(
+            update("Renamed", other, vec![south.id]),
+            Err(StoreError::Rule(_))
+        ));
         let kept = w.s.event(e.id).expect("read").expect("exists");
         assert_eq!(kept.group_ids, [south.id]);
+        assert_eq!(kept.name, "Shared camp");
     });
 }
 

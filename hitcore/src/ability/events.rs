@@ -247,7 +247,20 @@ pub fn event(
             Decision::Refused(Refusal::GroupInactive) => Decision::Refused(Refusal::GroupInactive),
             d => or_event_role(d, subject, &[EventPermission::EventFull]),
         },
-        Destroy => position(LayerReach::LayerOnly, true),
+        // Deleting takes the event from all its groups: like removing a
+        // group, it needs the position on each live one.
+        Destroy => match position(LayerReach::LayerOnly, true) {
+            Decision::Allowed(_) => {
+                let live: Vec<&Group> = subject
+                    .groups
+                    .iter()
+                    .copied()
+                    .filter(|g| !g.is_deleted())
+                    .collect();
+                may_create_event(actor, &live)
+            }
+            refused => refused,
+        },
         IndexInvitations => position(LayerReach::Below, false),
     }
 }
@@ -510,7 +523,8 @@ pub fn permit_update_event(
 /// A permit to attach the event to `groups` instead of its current ones:
 /// the actor may update the event, and may create events on every group
 /// added or removed (so nobody takes an event away from a group they
-/// cannot manage). An empty list is refused.
+/// cannot manage) and on one of the groups it keeps (so nobody gives an
+/// event away and locks themselves out). An empty list is refused.
 ///
 /// # Errors
 /// The first refusal.
@@ -535,9 +549,13 @@ pub fn permit_set_event_groups(
                 .filter(|g| !ids.contains(&g.id)),
         )
         .collect();
+    let keeps_one = groups
+        .iter()
+        .any(|g| may_create_event(actor, &[g]).is_allowed());
     let decision = match event(actor, EventAction::Update, subject, viewer) {
         Decision::Allowed(_) if ids.is_empty() => Decision::Refused(Refusal::NoPermission),
         allowed @ Decision::Allowed(_) if changed.is_empty() => allowed,
+        Decision::Allowed(_) if !keeps_one => Decision::Refused(Refusal::NoPermission),
         Decision::Allowed(_) => may_create_event(actor, &changed),
         refused => refused,
     };

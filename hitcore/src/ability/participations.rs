@@ -194,8 +194,9 @@ fn by_event_role_active(subject: &EventSubject<'_>) -> bool {
 
 /// May the actor register `person` for the event? Themselves, while
 /// [`application::application_possible`] and they may see the event
-/// (`can_see_event`, the event's show decision); anybody, with a group or
-/// layer write position on the event (act).
+/// (`can_see_event`, the event's show decision), whatever their
+/// position; anybody else, with a group or layer write position on the
+/// event (act).
 pub fn may_create_participation(
     actor: &Actor,
     event: &EventSubject<'_>,
@@ -203,7 +204,7 @@ pub fn may_create_participation(
     can_see_event: bool,
     today: NaiveDate,
 ) -> Decision {
-    let own = if person != actor.person_id || !can_see_event {
+    let own = if !can_see_event {
         Decision::Refused(Refusal::NoPermission)
     } else if !application::is_period_open(event.event, today) {
         Decision::Refused(Refusal::ApplicationClosed)
@@ -212,9 +213,13 @@ pub fn may_create_participation(
     } else {
         Decision::Allowed(Because::Herself)
     };
-    // A write position overrides the period and the places; without one,
-    // the applicant learns which of them stopped them.
-    first_allowed([own, by_event_position(actor, event, true)])
+    // Applying oneself follows the application rules, write position or
+    // not (the store applies them to every self-registration); a write
+    // position registers others past the period and the places.
+    if person == actor.person_id {
+        return own;
+    }
+    by_event_position(actor, event, true)
 }
 
 /// May the actor give, change or take event roles of participations of

@@ -421,12 +421,17 @@ fn a_refused_applicant_learns_what_stopped_them(
     let g = group(U, false);
     let s = event_subject(&e, &g, None);
     let d = may_create_participation(&actor(None), &s, ME, true, today());
-    assert_eq!(d, Decision::Refused(reason));
-    // A write position still registers people past the period and places.
+    assert_eq!(d, Decision::Refused(reason.clone()));
+    // A write position registers others past the period and the places,
+    // but applies for its holder by the same rules.
     let g = group(G, false);
     let s = event_subject(&e, &g, None);
-    let d = may_create_participation(&actor(Some(P::GroupFull)), &s, ME, true, today());
-    assert!(d.is_allowed());
+    let leader = actor(Some(P::GroupFull));
+    assert!(may_create_participation(&leader, &s, OTHER, true, today()).is_allowed());
+    assert_eq!(
+        may_create_participation(&leader, &s, ME, true, today()),
+        Decision::Refused(reason)
+    );
 }
 
 #[rstest]

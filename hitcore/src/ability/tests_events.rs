@@ -498,6 +498,9 @@ fn changing_groups_needs_a_position_on_each_added_or_removed_one() {
     assert!(permit_set_event_groups(&club, &subject, &nobody(), &[&g]).is_err());
     // Keeping the groups as they are needs only the update permission.
     assert!(permit_set_event_groups(&club, &subject, &nobody(), &[&ls, &g]).is_ok());
+    // Giving the event away to groups the actor cannot manage: refused,
+    // although the actor may manage the group removed.
+    assert!(permit_set_event_groups(&club, &subject, &nobody(), &[&ls]).is_err());
     // No group at all: refused, even to a layer writer.
     let layer = actor(Permission::LayerFull);
     assert!(permit_set_event_groups(&layer, &subject, &nobody(), &[]).is_err());
@@ -505,4 +508,38 @@ fn changing_groups_needs_a_position_on_each_added_or_removed_one() {
     // Without the update permission nothing changes.
     let reader = actor(Permission::GroupRead);
     assert!(permit_set_event_groups(&reader, &subject, &nobody(), &[&g, &ls]).is_err());
+}
+
+#[test]
+fn deleting_a_shared_event_needs_a_position_on_each_live_group() {
+    let club = actor(Permission::GroupAndBelowFull);
+    let (g, gb, ls) = (group(G), group(GB), group(LS));
+    let mut e = event_in(G);
+    e.group_ids = vec![G, LS];
+    assert!(!decide(
+        &club,
+        Some(EventAction::Destroy),
+        &e,
+        vec![&g, &ls],
+        None
+    ));
+    e.group_ids = vec![G, GB];
+    assert!(decide(
+        &club,
+        Some(EventAction::Destroy),
+        &e,
+        vec![&g, &gb],
+        None
+    ));
+    // A deleted group does not hold the event back.
+    let mut gone = group(LS);
+    gone.deleted_at = gone.created_at.into();
+    e.group_ids = vec![G, LS];
+    assert!(decide(
+        &club,
+        Some(EventAction::Destroy),
+        &e,
+        vec![&g, &gone],
+        None
+    ));
 }

@@ -80,7 +80,8 @@ pub struct QualificationParticipant {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct EventHistoryEntry {
     pub event_id: EventId,
-    /// The event's first group (by id), for its URL.
+    /// The event's first group (by id) that is not deleted, else its
+    /// first, for its URL.
     pub group_id: GroupId,
     pub event_type: String,
     pub name: String,

@@ -191,6 +191,25 @@ pub(crate) fn json_list<S: AsRef<str>>(values: &[S]) -> String {
 }
 
 /// A new random shared access token: 32 hex digits.
+/// The groups of a permit to change `event`'s groups.
+pub(crate) fn check_group_permit(
+    permit: &crate::ability::Permit<crate::ability::SetEventGroups>,
+    event: EventId,
+) -> Result<&[crate::id::GroupId], super::StoreError> {
+    let target = permit.target();
+    if target.event != event {
+        Err(super::StoreError::Rule(
+            "the group permit is for another event".to_owned(),
+        ))
+    } else if target.groups.is_empty() {
+        Err(super::StoreError::Rule(
+            "an event needs at least one group".to_owned(),
+        ))
+    } else {
+        Ok(&target.groups)
+    }
+}
+
 pub(crate) fn new_token() -> String {
     use rand::Rng;
 

@@ -972,28 +972,19 @@ pub trait EventRepo {
         event: &crate::event::NewEvent,
         now: DateTime<Utc>,
     ) -> Result<crate::event::Event, StoreError>;
-    /// Replaces the permitted event's fields and dates (counters, type,
-    /// groups and token stay).
+    /// Replaces the permitted event's fields and dates (counters, type and
+    /// token stay), and with `groups` its groups, in one transaction.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`] for an unknown event.
+    /// [`StoreError::NotFound`] for an unknown event or group;
+    /// [`StoreError::Rule`] when `groups` is for another event, is empty,
+    /// or adds a deleted group. Whether the groups fit the event's type is
+    /// [`crate::event::check_groups`]'s question.
     fn update_event(
         &self,
         permit: &Permit<crate::ability::UpdateEvent>,
         patch: &crate::event::EventPatch,
-        now: DateTime<Utc>,
-    ) -> Result<crate::event::Event, StoreError>;
-    /// Attaches the permitted event to exactly the permit's groups.
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`] for an unknown event or group,
-    /// [`StoreError::Rule`] when the list is empty or an added group is
-    /// deleted;
-    /// whether the groups fit the event's type is
-    /// [`crate::event::check_groups`]'s question.
-    fn set_event_groups(
-        &self,
-        permit: &Permit<crate::ability::SetEventGroups>,
+        groups: Option<&Permit<crate::ability::SetEventGroups>>,
         now: DateTime<Utc>,
     ) -> Result<crate::event::Event, StoreError>;
     /// Deletes the permitted event with everything that belongs to it

@@ -557,7 +557,7 @@ fn group_choices(
 /// The groups a submission puts the event on, ascending: the fixed
 /// choices, the ticked ones, and the event's `current` groups that are
 /// deleted (not offered, so not taken away). A ticked group that is not
-/// offered is a violation.
+/// offered is a violation; a fixed one sent anyway is kept as it is.
 fn chosen_groups(
     choices: &[GroupChoice],
     current: &[GroupId],
@@ -571,13 +571,14 @@ fn chosen_groups(
         .map(|c| GroupId(c.id))
         .collect();
     for raw in f.all("group_ids") {
-        match raw
+        let offered = raw
             .trim()
-            .parse()
+            .parse::<i64>()
             .ok()
-            .filter(|id| choices.iter().any(|c| c.id == *id && !c.is_fixed))
-        {
-            Some(id) => ids.push(GroupId(id)),
+            .and_then(|id| choices.iter().find(|c| c.id == id));
+        match offered {
+            Some(c) if c.is_fixed => {}
+            Some(c) => ids.push(GroupId(c.id)),
             None => v.add("group_ids", "errors.invalid"),
         }
     }
@@ -899,7 +900,10 @@ pub async fn update(
             .iter()
             .filter_map(|id| viewer.tree.get(*id))
             .collect();
-        if let Err(mut v) = ev::check_groups(&state.org, &event_type, &groups) {
+        // Deleted groups the event keeps are not checked again.
+        let live: Vec<&hitcore::group::Group> =
+            groups.iter().copied().filter(|g| !g.is_deleted()).collect();
+        if let Err(mut v) = ev::check_groups(&state.org, &event_type, &live) {
             violations.0.append(&mut v.0);
         }
         let s = subject(viewer, &loaded);
@@ -920,12 +924,7 @@ pub async fn update(
     };
     let now = Utc::now();
     state
-        .db(move |s| {
-            if let Some(groups) = &groups_permit {
-                s.set_event_groups(groups, now)?;
-            }
-            s.update_event(&permit, &patch, now)
-        })
+        .db(move |s| s.update_event(&permit, &patch, groups_permit.as_ref(), now))
         .await?;
     context::set_flash(req.cookie(), &state, "notice", "events.flash_updated");
     Ok(redirect(ctx, &format!("/groups/{group_id}/events/{id}")))
@@ -1323,6 +1322,16 @@ pub struct ListQuery {
 
 const PER_PAGE: u32 = 50;
 
+/// The group whose URL an event is linked through: its first group that
+/// is not deleted (a deleted group's pages are 404), else its first.
+fn link_group(viewer: &Viewer, e: &Event) -> Option<GroupId> {
+    e.group_ids
+        .iter()
+        .copied()
+        .find(|id| viewer.tree.get(*id).is_some_and(|g| !g.is_deleted()))
+        .or_else(|| e.group_ids.first().copied())
+}
+
 async fn global_list(
     ctx: &RequestCtx,
     state: &AppState,
@@ -1384,7 +1393,7 @@ async fn global_list(
         rows: found
             .items
             .iter()
-            .filter_map(|e| Some(EventRow::new(ctx, e, *e.group_ids.first()?)))
+            .filter_map(|e| Some(EventRow::new(ctx, e, link_group(viewer, e)?)))
             .collect(),
         is_courses,
         kinds: if is_courses {

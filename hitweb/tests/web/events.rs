@@ -8,7 +8,7 @@ use hitcore::ability::{CreateEvent, system};
 use hitcore::event::question::NewQuestion;
 use hitcore::event::{COURSE, DateInput, Event, EventPatch, NewEvent, validated_dates};
 use hitcore::group::Group;
-use hitcore::store::{EventRepo, PersonRepo};
+use hitcore::store::{EventRepo, GroupRepo, PersonRepo};
 use hitcore::validate::Violations;
 use poem::http::StatusCode;
 
@@ -21,6 +21,18 @@ fn next_year() -> i32 {
 
 /// An event created by the system in `group`, on 1 March next year.
 fn event(app: &TestApp, group: &Group, name: &str, globally_visible: Option<bool>) -> Event {
+    shared_event(app, &[group], name, globally_visible)
+}
+
+/// [`event`] on several groups.
+fn shared_event(
+    app: &TestApp,
+    groups: &[&Group],
+    name: &str,
+    globally_visible: Option<bool>,
+) -> Event {
+    let mut ids: Vec<_> = groups.iter().map(|g| g.id).collect();
+    ids.sort();
     let start = format!("{}-03-01T10:00", next_year());
     let mut v = Violations::default();
     let dates = validated_dates(
@@ -40,10 +52,10 @@ fn event(app: &TestApp, group: &Group, name: &str, globally_visible: Option<bool
     .expect("valid fields");
     app.store
         .create_event(
-            &system(CreateEvent(vec![group.id])),
+            &system(CreateEvent(ids.clone())),
             &NewEvent {
                 event_type: "Event".into(),
-                group_ids: vec![group.id],
+                group_ids: ids,
                 fields,
                 questions: vec![
                     NewQuestion::from_form("T-shirt size?", "S, M, L", false, false, false)
@@ -669,4 +681,51 @@ async fn an_event_is_shared_by_groups_of_the_same_type() {
         .get(&event_url(&beta, &shared))
         .await
         .assert_status(StatusCode::NOT_FOUND);
+}
+
+/// A breaker's findings: a deleted group blocked every later change of an
+/// event's groups, the global list linked through it (a 404), and a
+/// leader of one organising group deleted a shared event for all.
+#[tokio::test]
+async fn shared_events_keep_a_deleted_group_and_need_every_organiser_to_delete() {
+    let app = TestApp::new();
+    let members = app.child(&app.group("Club Alpha"), "ClubMembers");
+    let first = app.add_group(&members, "ClubMembers", "First sub");
+    let second = app.add_group(&members, "ClubMembers", "Second sub");
+    let e = shared_event(&app, &[&first, &second], "Two subs", Some(true));
+    app.store
+        .delete_group(
+            &system(hitcore::ability::DestroyGroup(first.id)),
+            Utc::now(),
+        )
+        .expect("deleted");
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    let start = format!("{}-03-01T10:00", next_year());
+    let members_id = members.id.to_string();
+    alex.post(
+        &event_url(&second, &e),
+        &event_fields("Two subs", &start, &[&members_id]),
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    let mut expected = vec![first.id, second.id, members.id];
+    expected.sort();
+    let stored = app.store.event(e.id).expect("read").expect("exists");
+    assert_eq!(stored.group_ids, expected, "the deleted group stays");
+    let list = unescape(&alex.get("/list_events").await.body);
+    assert!(!list.contains(&event_url(&first, &e)), "{list}");
+    let live = [&members, &second].map(|g| format!("{}\"", event_url(g, &e)));
+    assert!(live.iter().any(|url| list.contains(url)), "{list}");
+
+    let beta_members = app.child(&app.group("Club Beta"), "ClubMembers");
+    let joint = shared_event(&app, &[&members, &beta_members], "Joint", Some(true));
+    alex.post(&format!("{}/delete", event_url(&members, &joint)), &[])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    assert!(app.store.event(joint.id).expect("read").is_some());
+    let own = shared_event(&app, &[&members, &second], "Own", Some(true));
+    alex.post(&format!("{}/delete", event_url(&members, &own)), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert!(app.store.event(own.id).expect("read").is_none());
 }

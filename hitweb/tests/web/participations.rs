@@ -247,6 +247,16 @@ async fn applying_after_the_closing_date_or_when_full_says_why() {
         "{}",
         event_page.body
     );
+    // The organising leader applies by the same rules: a notice, no
+    // button that the store would refuse.
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    let leader_page = alex.get(&url(&closed, "")).await;
+    assert!(
+        !leader_page.body.contains("apply-button"),
+        "{}",
+        leader_page.body
+    );
+    assert!(leader_page.body.contains("application period is not open"));
     let page = bea.get(&url(&closed, "/participations/new")).await;
     page.assert_status(StatusCode::FORBIDDEN);
     assert!(
@@ -626,6 +636,7 @@ async fn applicant_chooses_a_second_priority_among_courses_of_the_same_kind() {
             .update_event(
                 &system(hitcore::ability::UpdateEvent(e.id)),
                 &fields,
+                None,
                 Utc::now(),
             )
             .expect("updated");

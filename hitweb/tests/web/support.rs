@@ -693,16 +693,10 @@ impl hitcore::store::EventRepo for CountingStore {
         &self,
         permit: &Permit<hitcore::ability::UpdateEvent>,
         patch: &hitcore::event::EventPatch,
+        groups: Option<&Permit<hitcore::ability::SetEventGroups>>,
         now: DateTime<Utc>,
     ) -> Result<hitcore::event::Event, StoreError> {
-        self.call(|s| s.update_event(permit, patch, now))
-    }
-    fn set_event_groups(
-        &self,
-        permit: &Permit<hitcore::ability::SetEventGroups>,
-        now: DateTime<Utc>,
-    ) -> Result<hitcore::event::Event, StoreError> {
-        self.call(|s| s.set_event_groups(permit, now))
+        self.call(|s| s.update_event(permit, patch, groups, now))
     }
     fn delete_event(
         &self,

@@ -266,53 +266,36 @@ impl EventRepo for PostgresStore {
         &self,
         permit: &Permit<UpdateEvent>,
         patch: &EventPatch,
+        groups: Option<&Permit<SetEventGroups>>,
         now: DateTime<Utc>,
     ) -> Result<Event, StoreError> {
         let id = permit.target().0;
+        let groups = groups
+            .map(|p| event_rows::check_group_permit(p, id))
+            .transpose()?;
         self.write(|tx| {
-            require_event(tx, id)?;
+            let attached = require_event(tx, id)?.group_ids;
+            if let Some(wanted) = groups {
+                // A deleted group may stay; it may not be added.
+                for g in wanted.iter().filter(|g| !attached.contains(g)) {
+                    if groups::require_group(tx, *g)?.is_deleted() {
+                        return Err(rule(format!("group {g} is deleted")));
+                    }
+                }
+                tx.execute("DELETE FROM events_groups WHERE event_id = $1", &[&id.0])?;
+                for g in wanted {
+                    tx.execute(
+                        "INSERT INTO events_groups (event_id, group_id) VALUES ($1, $2)",
+                        &[&id.0, &g.0],
+                    )?;
+                }
+            }
             let mut values: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(id.0)];
             values.extend(field_values(patch));
             values.push(Box::new(timestamp_text(now)));
             tx.execute(UPDATE_EVENT_SQL, &refs(&values))?;
             write_dates(tx, id, patch)?;
             require_event(tx, id)
-        })
-    }
-
-    #[tracing::instrument(skip_all, fields(event.id = %permit.target().event))]
-    fn set_event_groups(
-        &self,
-        permit: &Permit<SetEventGroups>,
-        now: DateTime<Utc>,
-    ) -> Result<Event, StoreError> {
-        let SetEventGroups {
-            event: id,
-            groups: wanted,
-        } = permit.target();
-        if wanted.is_empty() {
-            return Err(rule("an event needs at least one group"));
-        }
-        self.write(|tx| {
-            // A deleted group may stay; it may not be added.
-            let attached = require_event(tx, *id)?.group_ids;
-            for g in wanted.iter().filter(|g| !attached.contains(g)) {
-                if groups::require_group(tx, *g)?.is_deleted() {
-                    return Err(rule(format!("group {g} is deleted")));
-                }
-            }
-            tx.execute("DELETE FROM events_groups WHERE event_id = $1", &[&id.0])?;
-            for g in wanted {
-                tx.execute(
-                    "INSERT INTO events_groups (event_id, group_id) VALUES ($1, $2)",
-                    &[&id.0, &g.0],
-                )?;
-            }
-            tx.execute(
-                "UPDATE events SET updated_at = $2 WHERE id = $1",
-                &[&id.0, &timestamp_text(now)],
-            )?;
-            require_event(tx, *id)
         })
     }
 

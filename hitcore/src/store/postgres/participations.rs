@@ -701,7 +701,8 @@ impl ParticipationRepo for PostgresStore {
             let mut out = query_all(
                 tx,
                 "SELECT pa.id, pa.event_id, e.name, e.event_type, pa.active, pa.qualified, \
-                 (SELECT MIN(g.group_id) FROM events_groups g WHERE g.event_id = e.id) AS group_id, \
+                 (SELECT g.group_id FROM events_groups g JOIN groups gr ON gr.id = g.group_id \
+      WHERE g.event_id = e.id ORDER BY gr.deleted_at IS NOT NULL, g.group_id LIMIT 1) AS group_id, \
                  (SELECT MIN(d.start_at) FROM event_dates d WHERE d.event_id = e.id) AS start_at \
                  FROM event_participations pa JOIN events e ON e.id = pa.event_id \
                  WHERE pa.person_id = $1 ORDER BY start_at DESC NULLS LAST, pa.id DESC",

@@ -371,7 +371,8 @@ fn revoke(
 
 /// As the SQLite store's history rows.
 const HISTORY_SQL: &str = "SELECT p.id, p.event_id, e.event_type, e.name, p.active, p.qualified, \
-     (SELECT MIN(g.group_id) FROM events_groups g WHERE g.event_id = e.id) AS group_id, \
+     (SELECT g.group_id FROM events_groups g JOIN groups gr ON gr.id = g.group_id \
+      WHERE g.event_id = e.id ORDER BY gr.deleted_at IS NOT NULL, g.group_id LIMIT 1) AS group_id, \
      (SELECT MIN(d.start_at) FROM event_dates d WHERE d.event_id = e.id) AS start_at, \
      (SELECT MAX(COALESCE(d.finish_at, d.start_at)) FROM event_dates d WHERE d.event_id = e.id) \
        AS finish_at \

@@ -290,48 +290,34 @@ impl EventRepo for SqliteStore {
         &self,
         permit: &Permit<UpdateEvent>,
         patch: &EventPatch,
+        groups: Option<&Permit<SetEventGroups>>,
         now: DateTime<Utc>,
     ) -> Result<Event, StoreError> {
         let id = permit.target().0;
+        let groups = groups
+            .map(|p| event_rows::check_group_permit(p, id))
+            .transpose()?;
         self.write(|tx| {
-            require_event(tx, id)?;
+            let attached = require_event(tx, id)?.group_ids;
+            if let Some(wanted) = groups {
+                // A deleted group may stay; it may not be added.
+                for g in wanted.iter().filter(|g| !attached.contains(g)) {
+                    if groups::require_group(tx, *g)?.is_deleted() {
+                        return Err(rule(format!("group {g} is deleted")));
+                    }
+                }
+                tx.prepare_cached("DELETE FROM events_groups WHERE event_id = ?1")?
+                    .execute([id.0])?;
+                let mut link = tx.prepare_cached(
+                    "INSERT INTO events_groups (event_id, group_id) VALUES (?1, ?2)",
+                )?;
+                for g in wanted {
+                    link.execute([id.0, g.0])?;
+                }
+            }
             write_fields(tx, UPDATE_EVENT_SQL, &id.0, patch, now)?;
             write_dates(tx, id, patch)?;
             require_event(tx, id)
-        })
-    }
-
-    #[tracing::instrument(skip_all, fields(event.id = %permit.target().event))]
-    fn set_event_groups(
-        &self,
-        permit: &Permit<SetEventGroups>,
-        now: DateTime<Utc>,
-    ) -> Result<Event, StoreError> {
-        let SetEventGroups {
-            event: id,
-            groups: wanted,
-        } = permit.target();
-        if wanted.is_empty() {
-            return Err(rule("an event needs at least one group"));
-        }
-        self.write(|tx| {
-            // A deleted group may stay; it may not be added.
-            let attached = require_event(tx, *id)?.group_ids;
-            for g in wanted.iter().filter(|g| !attached.contains(g)) {
-                if groups::require_group(tx, *g)?.is_deleted() {
-                    return Err(rule(format!("group {g} is deleted")));
-                }
-            }
-            tx.prepare_cached("DELETE FROM events_groups WHERE event_id = ?1")?
-                .execute([id.0])?;
-            let mut link = tx
-                .prepare_cached("INSERT INTO events_groups (event_id, group_id) VALUES (?1, ?2)")?;
-            for g in wanted {
-                link.execute([id.0, g.0])?;
-            }
-            tx.prepare_cached("UPDATE events SET updated_at = ?2 WHERE id = ?1")?
-                .execute(params![id.0, Ts(now)])?;
-            require_event(tx, *id)
         })
     }
 
