@@ -16,7 +16,7 @@ use super::{Actor, Because, Decision, EventSubject, LayerReach, Permit, Refusal,
 use crate::event::application;
 use crate::event::participation::{EventPermission, EventRoleType, Participation};
 use crate::group::Group;
-use crate::id::{EventId, EventRoleId, ParticipationId, PersonId};
+use crate::id::{EventId, EventRoleId, GroupId, ParticipationId, PersonId};
 use crate::permission::Permission;
 
 /// A participation as the subject of a decision.
@@ -29,6 +29,12 @@ pub struct ParticipationSubject<'a> {
     pub is_application: bool,
     /// The groups of the participant's active roles (for approval).
     pub participant_groups: Vec<&'a Group>,
+    /// A pending application on the waiting list or naming a second or
+    /// third choice: what the "different prio" case of `update` needs.
+    pub is_other_choice: bool,
+    /// The layers whose group type offers courses, among those of the
+    /// actor's grants (the organisation definition knows; the route asks).
+    pub course_layer_ids: Vec<GroupId>,
 }
 
 impl ParticipationSubject<'_> {
@@ -120,6 +126,35 @@ fn by_approval(actor: &Actor, participant_groups: &[&Group]) -> Decision {
         })
 }
 
+/// "Different prio" of the `update` row: a `layer_full` or
+/// `layer_and_below_full` grant in a course-offering layer reaches a
+/// pending application on the waiting list or with a second or third
+/// choice, in any layer (act).
+fn by_different_prio(actor: &Actor, subject: &ParticipationSubject<'_>) -> Decision {
+    if !subject.is_other_choice || subject.participation.active {
+        return Decision::Refused(Refusal::NoPermission);
+    }
+    if !subject.event.is_active() {
+        return Decision::Refused(Refusal::GroupInactive);
+    }
+    actor
+        .grants
+        .iter()
+        .filter(|g| {
+            matches!(
+                g.permission,
+                Permission::LayerFull | Permission::LayerAndBelowFull
+            )
+        })
+        .find(|g| subject.course_layer_ids.contains(&g.layer_group_id))
+        .map_or(Decision::Refused(Refusal::NoPermission), |g| {
+            Decision::Allowed(Because::Permission {
+                permission: g.permission,
+                group_id: g.group_id,
+            })
+        })
+}
+
 /// May the actor do `action` with the participation? `today` decides
 /// whether the participant may still cancel.
 pub fn participation(
@@ -160,14 +195,10 @@ pub fn participation(
             role(&[ParticipationsFull]),
             by_event_position(actor, event, false),
         ]),
-        // TODO: 4.3 also lets layer_full and layer_and_below_full holders
-        // of a course-offering layer update a pending application that
-        // is on the waiting list or names this course as priority 2/3
-        // ("different prio"); that needs the application and the layers
-        // offering courses in the subject.
         ParticipationAction::Update => first_allowed([
             role(&[ParticipationsFull]),
             by_event_position(actor, event, true),
+            by_different_prio(actor, subject),
         ]),
         ParticipationAction::Destroy => first_allowed([
             allowed_if(

@@ -177,6 +177,8 @@ fn decide(
         participation: &p,
         is_application: true,
         participant_groups: vec![&d],
+        is_other_choice: false,
+        course_layer_ids: Vec::new(),
     };
     participation(who, action, &ps, today()).is_allowed()
 }
@@ -270,6 +272,8 @@ fn fellow_participants_see_each_other_only_when_participations_are_visible() {
             participation: &p,
             is_application: false,
             participant_groups: vec![],
+            is_other_choice: false,
+            course_layer_ids: Vec::new(),
         };
         assert_eq!(
             participation(&who, A::Show, &ps, today()).is_allowed(),
@@ -293,6 +297,8 @@ fn decide_own(action: ParticipationAction, e: &Event) -> bool {
         participation: &p,
         is_application: true,
         participant_groups: vec![],
+        is_other_choice: false,
+        course_layer_ids: Vec::new(),
     };
     participation(&actor(None), action, &ps, today()).is_allowed()
 }
@@ -348,6 +354,8 @@ fn approve_for_holders_whose_layer_is_above_the_applicant(
         participation: &p,
         is_application: true,
         participant_groups: vec![&pg],
+        is_other_choice: false,
+        course_layer_ids: Vec::new(),
     };
     let who = actor(Some(P::ApproveApplications));
     assert_eq!(
@@ -538,4 +546,48 @@ fn permits_name_their_target() {
     assert_eq!(permit.target(), &UseApplicationMarket(EventId(7)));
     let permit = permit_create_participation(&who, &s, OTHER, true, today()).expect("allowed");
     assert!(!permit.target().by_self);
+}
+
+/// "Different prio": layer writers of a course-offering layer update a
+/// pending application of another layer's course when it waits or names
+/// a second or third choice; nothing else reaches it.
+#[rstest]
+#[case(P::LayerFull, true, false, true, true)]
+#[case(P::LayerAndBelowFull, true, false, true, true)]
+#[case(P::GroupFull, true, false, true, false)]
+#[case(P::LayerFull, false, false, true, false)]
+#[case(P::LayerFull, true, true, true, false)]
+#[case(P::LayerFull, true, false, false, false)]
+fn different_prio_lets_course_offering_layers_update_waiting_applications(
+    #[case] permission: Permission,
+    #[case] is_other_choice: bool,
+    #[case] active: bool,
+    #[case] offers_courses: bool,
+    #[case] allowed: bool,
+) {
+    let e = event();
+    // The course is in another layer (U): no position reaches it.
+    let g = group(U, false);
+    let subject = EventSubject {
+        event: &e,
+        groups: vec![&g],
+        own: None,
+    };
+    let mut p = participation_of(OTHER, &[EventRoleType::Participant]);
+    p.active = active;
+    let who = actor(Some(permission));
+    let ps = ParticipationSubject {
+        event: &subject,
+        participation: &p,
+        is_application: true,
+        participant_groups: vec![],
+        is_other_choice,
+        course_layer_ids: if offers_courses { vec![L] } else { Vec::new() },
+    };
+    assert_eq!(
+        participation(&who, A::Update, &ps, today()).is_allowed(),
+        allowed
+    );
+    // Only updating: showing it still needs a position or a role.
+    assert!(!participation(&who, A::ShowFull, &ps, today()).is_allowed());
 }

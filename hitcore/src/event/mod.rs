@@ -545,6 +545,12 @@ pub fn check_groups(
     v.into_result(())
 }
 
+/// Whether `group` offers courses: its type may hold them (hitobito's
+/// course offerers).
+pub fn offers_courses(org: &Organisation, group: &Group) -> bool {
+    allowed_types(org, group).iter().any(|t| t == COURSE)
+}
+
 /// The event types `group` may hold, as its group type lists them.
 pub fn allowed_types<'a>(org: &'a Organisation, group: &Group) -> &'a [String] {
     org.group_type(&group.group_type)

@@ -775,19 +775,39 @@ async fn load_participation(
 }
 
 fn participation_subject<'a>(
+    state: &AppState,
     viewer: &'a Viewer,
     event: &'a EventSubject<'a>,
     p: &'a LoadedParticipation,
 ) -> ParticipationSubject<'a> {
+    let application = p.entry.application.as_ref();
+    let mut course_layer_ids: Vec<GroupId> = viewer
+        .actor
+        .grants
+        .iter()
+        .map(|g| g.layer_group_id)
+        .filter(|id| {
+            viewer
+                .tree
+                .get(*id)
+                .is_some_and(|l| hitcore::event::offers_courses(&state.org, l))
+        })
+        .collect();
+    course_layer_ids.sort();
+    course_layer_ids.dedup();
     ParticipationSubject {
         event,
         participation: &p.entry.participation,
-        is_application: p.entry.application.is_some(),
+        is_application: application.is_some(),
         participant_groups: p
             .group_ids
             .iter()
             .filter_map(|id| viewer.tree.get(*id))
             .collect(),
+        is_other_choice: application.is_some_and(|a| {
+            a.waiting_list || a.priority_2_id.is_some() || a.priority_3_id.is_some()
+        }),
+        course_layer_ids,
     }
 }
 
@@ -876,7 +896,7 @@ pub async fn show(
     let loaded = load_event(&state, viewer, group_id, event_id).await?;
     let subject = event_subject(viewer, &loaded);
     let p = load_participation(&state, event_id, id).await?;
-    let ps = participation_subject(viewer, &subject, &p);
+    let ps = participation_subject(&state, viewer, &subject, &p);
     let today = Utc::now().date_naive();
     let may = |action| ability::participation(&viewer.actor, action, &ps, today);
     if !may(ParticipationAction::Show).is_allowed() {
@@ -970,7 +990,7 @@ pub async fn cancel(
     let loaded = load_event(&state, viewer, group_id, event_id).await?;
     let subject = event_subject(viewer, &loaded);
     let p = load_participation(&state, event_id, id).await?;
-    let ps = participation_subject(viewer, &subject, &p);
+    let ps = participation_subject(&state, viewer, &subject, &p);
     let today = Utc::now().date_naive();
     let permit = ability::permit_destroy_participation(&viewer.actor, &ps, today)?;
     let now = Utc::now();
@@ -1006,7 +1026,7 @@ async fn set_approval(
     let loaded = load_event(state, viewer, group_id, event_id).await?;
     let subject = event_subject(viewer, &loaded);
     let p = load_participation(state, event_id, id).await?;
-    let ps = participation_subject(viewer, &subject, &p);
+    let ps = participation_subject(state, viewer, &subject, &p);
     let today = Utc::now().date_naive();
     let permit = ability::permit_approve_application(&viewer.actor, &ps, today)?;
     state.db(move |s| s.set_approval(&permit, approved)).await?;
