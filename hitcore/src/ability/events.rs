@@ -248,16 +248,17 @@ pub fn event(
             d => or_event_role(d, subject, &[EventPermission::EventFull]),
         },
         // Deleting takes the event from all its groups: like removing a
-        // group, it needs the position on each live one.
+        // group, it needs the position on each active one (deleted and
+        // archived groups hold nothing back).
         Destroy => match position(LayerReach::LayerOnly, true) {
             Decision::Allowed(_) => {
-                let live: Vec<&Group> = subject
+                let active: Vec<&Group> = subject
                     .groups
                     .iter()
                     .copied()
-                    .filter(|g| !g.is_deleted())
+                    .filter(|g| g.is_active())
                     .collect();
-                may_create_event(actor, &live)
+                may_create_event(actor, &active)
             }
             refused => refused,
         },

@@ -531,15 +531,26 @@ fn deleting_a_shared_event_needs_a_position_on_each_live_group() {
         vec![&g, &gb],
         None
     ));
-    // A deleted group does not hold the event back.
+    // A deleted or archived group does not hold the event back, also
+    // not for root.
     let mut gone = group(LS);
     gone.deleted_at = gone.created_at.into();
+    let mut archived = group(LS);
+    archived.archived_at = archived.created_at.into();
     e.group_ids = vec![G, LS];
-    assert!(decide(
-        &club,
-        Some(EventAction::Destroy),
-        &e,
-        vec![&g, &gone],
-        None
-    ));
+    let root = Actor {
+        is_root: true,
+        ..actor(Permission::GroupRead)
+    };
+    for other in [&gone, &archived] {
+        for who in [&club, &root] {
+            assert!(decide(
+                who,
+                Some(EventAction::Destroy),
+                &e,
+                vec![&g, other],
+                None
+            ));
+        }
+    }
 }

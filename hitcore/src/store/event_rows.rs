@@ -190,7 +190,6 @@ pub(crate) fn json_list<S: AsRef<str>>(values: &[S]) -> String {
     .to_string()
 }
 
-/// A new random shared access token: 32 hex digits.
 /// The groups of a permit to change `event`'s groups.
 pub(crate) fn check_group_permit(
     permit: &crate::ability::Permit<crate::ability::SetEventGroups>,
@@ -210,6 +209,7 @@ pub(crate) fn check_group_permit(
     }
 }
 
+/// A new random shared access token: 32 hex digits.
 pub(crate) fn new_token() -> String {
     use rand::Rng;
 

@@ -67,17 +67,12 @@ async fn load(
     Ok(Loaded { event, own })
 }
 
-/// The ability engine's view of the event; groups not in the tree
-/// (deleted) are left out.
+/// The ability engine's view of the event; deleted groups are left out
+/// ([`super::event_groups`]).
 fn subject<'a>(viewer: &'a Viewer, loaded: &'a Loaded) -> EventSubject<'a> {
     EventSubject {
         event: &loaded.event,
-        groups: loaded
-            .event
-            .group_ids
-            .iter()
-            .filter_map(|id| viewer.tree.get(*id))
-            .collect(),
+        groups: super::event_groups(viewer, &loaded.event),
         own: loaded.own.clone(),
     }
 }
@@ -1323,13 +1318,10 @@ pub struct ListQuery {
 const PER_PAGE: u32 = 50;
 
 /// The group whose URL an event is linked through: its first group that
-/// is not deleted (a deleted group's pages are 404), else its first.
+/// is not deleted (a deleted group's pages are 404). None when all are:
+/// the event is left out of the list.
 fn link_group(viewer: &Viewer, e: &Event) -> Option<GroupId> {
-    e.group_ids
-        .iter()
-        .copied()
-        .find(|id| viewer.tree.get(*id).is_some_and(|g| !g.is_deleted()))
-        .or_else(|| e.group_ids.first().copied())
+    super::event_groups(viewer, e).first().map(|g| g.id)
 }
 
 async fn global_list(

@@ -758,11 +758,7 @@ const OFFERED_EVENTS: u32 = 100;
 fn may_see_event(viewer: &Viewer, event: &Event, today: chrono::NaiveDate) -> bool {
     let subject = EventSubject {
         event,
-        groups: event
-            .group_ids
-            .iter()
-            .filter_map(|g| viewer.tree.get(*g))
-            .collect(),
+        groups: super::event_groups(viewer, event),
         own: None,
     };
     let event_viewer = EventViewer::new(&viewer.actor, &viewer.roles, &viewer.tree, today);
@@ -1032,11 +1028,7 @@ pub async fn add_event_subscription(
     // viewer may not see is answered as if it did not exist.
     let event_subject = EventSubject {
         event: &event,
-        groups: event
-            .group_ids
-            .iter()
-            .filter_map(|g| viewer.tree.get(*g))
-            .collect(),
+        groups: super::event_groups(viewer, &event),
         own: own.map(|p| OwnParticipation {
             active: p.active,
             roles: p.roles.iter().map(|r| r.role_type).collect(),

@@ -119,6 +119,18 @@ pub fn visible_group(viewer: &Viewer, id: GroupId) -> Result<&Group, WebError> {
         .ok_or(WebError::NotFound)
 }
 
+/// The groups of `event` as the ability engine sees them: those of the
+/// viewer's tree that are not deleted (a deleted group holds no events
+/// and gives no position over them).
+pub fn event_groups<'a>(viewer: &'a Viewer, event: &hitcore::event::Event) -> Vec<&'a Group> {
+    event
+        .group_ids
+        .iter()
+        .filter_map(|id| viewer.tree.get(*id))
+        .filter(|g| !g.is_deleted())
+        .collect()
+}
+
 /// Turns a refused decision into a 403.
 ///
 /// # Errors

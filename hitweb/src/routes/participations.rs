@@ -81,16 +81,11 @@ fn own_of(p: &Participation) -> OwnParticipation {
 }
 
 /// The ability engine's view of the event; unknown or deleted groups
-/// are left out (a deleted group is no position).
+/// are left out ([`super::event_groups`]).
 pub(crate) fn event_subject<'a>(viewer: &'a Viewer, loaded: &'a Loaded) -> EventSubject<'a> {
     EventSubject {
         event: &loaded.event,
-        groups: loaded
-            .event
-            .group_ids
-            .iter()
-            .filter_map(|id| viewer.tree.get(*id))
-            .collect(),
+        groups: super::event_groups(viewer, &loaded.event),
         own: loaded.own.as_ref().map(own_of),
     }
 }

@@ -76,12 +76,7 @@ fn subject<'a>(viewer: &'a Viewer, loaded: &'a Loaded) -> EventSubject<'a> {
         });
     EventSubject {
         event: &loaded.event,
-        groups: loaded
-            .event
-            .group_ids
-            .iter()
-            .filter_map(|id| viewer.tree.get(*id))
-            .collect(),
+        groups: super::event_groups(viewer, &loaded.event),
         own,
     }
 }
