@@ -299,6 +299,7 @@ struct EventForm {
     kinds: Vec<OptionView>,
     /// The groups the event is or can be on; shown when there is a choice.
     groups: Vec<GroupChoice>,
+    contact: ContactInput,
     /// One blank question row on new events.
     has_question: bool,
     question: QuestionInput,
@@ -587,6 +588,84 @@ fn chosen_groups(
     ids
 }
 
+/// The event's contact as the form shows it: the address when the editor
+/// may see the person in full, else only the name (and the contact stays
+/// unless another address is entered).
+#[derive(Debug, Default, Serialize)]
+struct ContactInput {
+    email: String,
+    kept_name: Option<String>,
+}
+
+/// Whether the viewer may see `person` in full: what 5.1 asks of an
+/// event's contact.
+async fn may_show_full(
+    state: &AppState,
+    viewer: &Viewer,
+    person: &hitcore::person::Person,
+) -> Result<bool, WebError> {
+    let id = person.id;
+    let roles = state.db(move |s| s.roles_of_person(id)).await?;
+    let subject = ability::PersonSubject::new(
+        person,
+        context::is_root(state, person),
+        &roles,
+        &viewer.tree,
+        &state.org,
+        Utc::now().date_naive(),
+    );
+    Ok(ability::person(&viewer.actor, ability::PersonAction::ShowFull, &subject).is_allowed())
+}
+
+async fn contact_input(
+    state: &AppState,
+    viewer: &Viewer,
+    contact: Option<hitcore::id::PersonId>,
+) -> Result<ContactInput, WebError> {
+    let Some(id) = contact else {
+        return Ok(ContactInput::default());
+    };
+    let Some(person) = state.db(move |s| s.person(id)).await? else {
+        return Ok(ContactInput::default());
+    };
+    Ok(if may_show_full(state, viewer, &person).await? {
+        ContactInput {
+            email: person.email.clone().unwrap_or_default(),
+            kept_name: None,
+        }
+    } else {
+        ContactInput {
+            email: String::new(),
+            kept_name: Some(person.display_name()),
+        }
+    })
+}
+
+/// The contact a submission names: the person with the address in
+/// `contact_email`, if the editor may see them in full (else a
+/// violation); none when it is blank, unless the form kept a contact the
+/// editor may not see (`current`).
+async fn chosen_contact(
+    state: &AppState,
+    viewer: &Viewer,
+    f: &Fields,
+    shown: &ContactInput,
+    current: Option<hitcore::id::PersonId>,
+    v: &mut Violations,
+) -> Result<Option<hitcore::id::PersonId>, WebError> {
+    let Some(email) = f.get("contact_email").map(|e| e.trim().to_owned()) else {
+        return Ok(shown.kept_name.as_ref().and(current));
+    };
+    let found = state.db(move |s| s.person_by_email(&email)).await?;
+    match found {
+        Some(person) if may_show_full(state, viewer, &person).await? => Ok(Some(person.id)),
+        _ => {
+            v.add("contact_email", "errors.contact_unknown");
+            Ok(current)
+        }
+    }
+}
+
 async fn event_form(
     ctx: &RequestCtx,
     state: &AppState,
@@ -620,6 +699,7 @@ async fn event_form(
         dates: date_inputs(event),
         kinds: kind_options(state, patch.kind_id).await?,
         groups: group_choices(ctx, state, viewer, g, current),
+        contact: contact_input(state, viewer, event.and_then(|e| e.contact_id)).await?,
         has_question: event.is_none(),
         question: QuestionInput::default(),
         errors: FieldErrors::default(),
@@ -741,6 +821,7 @@ fn refill(ctx: &RequestCtx, form: &mut EventForm, f: &Fields, v: &Violations) {
     for k in &mut form.kinds {
         k.is_selected = f.raw("kind_id") == Some(k.value.as_str());
     }
+    form.contact.email = f.raw("contact_email").unwrap_or_default().to_owned();
     for c in form.groups.iter_mut().filter(|c| !c.is_fixed) {
         c.is_checked = f.all("group_ids").any(|raw| raw.trim() == c.id.to_string());
     }
@@ -820,10 +901,20 @@ pub async fn create(
     if let Ok(patch) = &patch {
         check_kind(&state, patch, None, &mut violations).await?;
     }
-    let (Ok(patch), Ok(question), true) = (patch, question, violations.is_empty()) else {
+    let contact = chosen_contact(
+        &state,
+        viewer,
+        &fields,
+        &form.contact,
+        None,
+        &mut violations,
+    )
+    .await?;
+    let (Ok(mut patch), Ok(question), true) = (patch, question, violations.is_empty()) else {
         refill(ctx, &mut form, &fields, &violations);
         return render_form(ctx, &state, form, true);
     };
+    patch.contact_id = contact;
     let new = NewEvent {
         event_type,
         group_ids,
@@ -913,10 +1004,21 @@ pub async fn update(
     if let Ok(patch) = &patch {
         check_kind(&state, patch, loaded.event.kind_id, &mut violations).await?;
     }
-    let (Ok(patch), true) = (patch, violations.is_empty()) else {
+    let current = loaded.event.contact_id;
+    let contact = chosen_contact(
+        &state,
+        viewer,
+        &fields,
+        &form.contact,
+        current,
+        &mut violations,
+    )
+    .await?;
+    let (Ok(mut patch), true) = (patch, violations.is_empty()) else {
         refill(ctx, &mut form, &fields, &violations);
         return render_form(ctx, &state, form, true);
     };
+    patch.contact_id = contact;
     let now = Utc::now();
     state
         .db(move |s| s.update_event(&permit, &patch, groups_permit.as_ref(), now))

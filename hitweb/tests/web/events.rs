@@ -729,3 +729,103 @@ async fn shared_events_keep_a_deleted_group_and_need_every_organiser_to_delete()
         .assert_status(StatusCode::SEE_OTHER);
     assert!(app.store.event(own.id).expect("read").is_none());
 }
+
+#[tokio::test]
+async fn the_contact_is_chosen_by_address_among_people_the_editor_sees_in_full() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let beta_members = app.child(&app.group("Club Beta"), "ClubMembers");
+    let bea = app.add_login(
+        &beta_members,
+        "ClubMembers.Active",
+        "Bea",
+        "bea@beta.example",
+    );
+    let alex_id = app
+        .store
+        .person_by_email("alpha@demo.example")
+        .expect("read")
+        .expect("alex")
+        .id;
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    let y = next_year();
+    let start = format!("{y}-07-01T10:00");
+    let post = |name: &'static str, contact: &'static str| {
+        let mut fields = event_fields(name, &start, &[]);
+        fields.push(("contact_email", contact));
+        fields
+    };
+
+    // Someone the leader may not see in full, or nobody: refused.
+    for contact in ["bea@beta.example", "nobody@nowhere.example"] {
+        let f = post("Refused", contact);
+        let refused = alex.post(&format!("/groups/{}/events", club.id), &f).await;
+        refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused
+                .body
+                .contains("names nobody whose full details you may see"),
+            "{}",
+            refused.body
+        );
+    }
+    let f = post("With contact", "alpha@demo.example");
+    alex.post(&format!("/groups/{}/events", club.id), &f)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let mut events = app
+        .store
+        .events_of_group(club.id, hitcore::event::EventWhen::Year(y))
+        .expect("events");
+    events.retain(|e| e.name == "With contact" || e.name == "Refused");
+    assert_eq!(events.len(), 1, "the refused ones stored nothing");
+    let e = events.remove(0);
+    assert_eq!(e.contact_id, Some(alex_id));
+
+    // Editing shows the address and keeps it.
+    let edit = alex.get(&format!("{}/edit", event_url(&club, &e))).await;
+    assert!(
+        unescape(&edit.body).contains("value=\"alpha@demo.example\""),
+        "{}",
+        edit.body
+    );
+    let f = post("With contact, renamed", "alpha@demo.example");
+    alex.post(&event_url(&club, &e), &f)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let stored = app.store.event(e.id).expect("read").expect("exists");
+    assert_eq!(stored.contact_id, Some(alex_id));
+
+    // A contact the editor may not see in full is named, not shown, and
+    // stays when the field is left blank.
+    let mut patch = stored.to_patch();
+    patch.contact_id = Some(bea.id);
+    app.store
+        .update_event(
+            &system(hitcore::ability::UpdateEvent(e.id)),
+            &patch,
+            None,
+            Utc::now(),
+        )
+        .expect("updated");
+    let edit = alex.get(&format!("{}/edit", event_url(&club, &e))).await;
+    assert!(
+        edit.body.contains("id=\"event-contact-kept\""),
+        "{}",
+        edit.body
+    );
+    assert!(
+        !unescape(&edit.body).contains("bea@beta.example"),
+        "{}",
+        edit.body
+    );
+    let f = post("Kept contact", "");
+    alex.post(&event_url(&club, &e), &f)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let kept = app.store.event(e.id).expect("read").expect("exists");
+    assert_eq!(
+        (kept.name.as_str(), kept.contact_id),
+        ("Kept contact", Some(bea.id))
+    );
+}
