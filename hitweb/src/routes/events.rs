@@ -589,8 +589,8 @@ fn chosen_groups(
 }
 
 /// The event's contact as the form shows it: the address when the editor
-/// may see the person in full, else only the name (and the contact stays
-/// unless another address is entered).
+/// may see the person in full and they have one, else only the name (and
+/// the contact stays unless another address is entered).
 #[derive(Debug, Default, Serialize)]
 struct ContactInput {
     email: String,
@@ -628,23 +628,23 @@ async fn contact_input(
     let Some(person) = state.db(move |s| s.person(id)).await? else {
         return Ok(ContactInput::default());
     };
-    Ok(if may_show_full(state, viewer, &person).await? {
-        ContactInput {
-            email: person.email.clone().unwrap_or_default(),
+    let email = person.email.clone().filter(|e| !e.trim().is_empty());
+    Ok(match email {
+        Some(email) if may_show_full(state, viewer, &person).await? => ContactInput {
+            email,
             kept_name: None,
-        }
-    } else {
-        ContactInput {
+        },
+        _ => ContactInput {
             email: String::new(),
             kept_name: Some(person.display_name()),
-        }
+        },
     })
 }
 
 /// The contact a submission names: the person with the address in
 /// `contact_email`, if the editor may see them in full (else a
-/// violation); none when it is blank, unless the form kept a contact the
-/// editor may not see (`current`).
+/// violation); none when it is blank, unless the form kept the contact
+/// by name; `current` when the field is missing.
 async fn chosen_contact(
     state: &AppState,
     viewer: &Viewer,
@@ -653,9 +653,13 @@ async fn chosen_contact(
     current: Option<hitcore::id::PersonId>,
     v: &mut Violations,
 ) -> Result<Option<hitcore::id::PersonId>, WebError> {
-    let Some(email) = f.get("contact_email").map(|e| e.trim().to_owned()) else {
-        return Ok(shown.kept_name.as_ref().and(current));
+    let Some(raw) = f.raw("contact_email") else {
+        return Ok(current);
     };
+    let email = raw.trim().to_owned();
+    if email.is_empty() {
+        return Ok(shown.kept_name.as_ref().and(current));
+    }
     let found = state.db(move |s| s.person_by_email(&email)).await?;
     match found {
         Some(person) if may_show_full(state, viewer, &person).await? => Ok(Some(person.id)),

@@ -828,4 +828,43 @@ async fn the_contact_is_chosen_by_address_among_people_the_editor_sees_in_full()
         (kept.name.as_str(), kept.contact_id),
         ("Kept contact", Some(bea.id))
     );
+
+    // A breaker's finding: a contact without an address, whom the editor
+    // does see in full, was dropped by a blank field. They are named and
+    // kept too; a request without the field keeps any contact.
+    let junior = app.add_person(
+        &app.child(&club, "ClubMembers"),
+        "ClubMembers.Active",
+        hitcore::person::PersonPatch {
+            first_name: Some("Jo".into()),
+            last_name: Some("Junior".into()),
+            ..hitcore::person::PersonPatch::default()
+        },
+    );
+    let mut patch = kept.to_patch();
+    patch.contact_id = Some(junior.id);
+    app.store
+        .update_event(
+            &system(hitcore::ability::UpdateEvent(e.id)),
+            &patch,
+            None,
+            Utc::now(),
+        )
+        .expect("updated");
+    let edit = alex.get(&format!("{}/edit", event_url(&club, &e))).await;
+    assert!(
+        edit.body.contains("id=\"event-contact-kept\""),
+        "{}",
+        edit.body
+    );
+    let f = post("Kept contact", "");
+    alex.post(&event_url(&club, &e), &f)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let f = event_fields("Kept contact", &start, &[]);
+    alex.post(&event_url(&club, &e), &f)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let kept = app.store.event(e.id).expect("read").expect("exists");
+    assert_eq!(kept.contact_id, Some(junior.id));
 }
