@@ -377,7 +377,9 @@ fn question_fields(questions: &[Question], fields: Option<&Fields>) -> Vec<Quest
         .into_iter()
         .map(|q| {
             let name = answer_field(q);
-            let values = fields.map(|f| values_of(f, &name)).unwrap_or_default();
+            let values = fields
+                .map(|f| f.all(&name).map(str::to_owned).collect::<Vec<_>>())
+                .unwrap_or_default();
             QuestionField {
                 id: q.id.0,
                 question: q.question.clone(),
@@ -396,16 +398,6 @@ fn question_fields(questions: &[Question], fields: Option<&Fields>) -> Vec<Quest
                 name,
             }
         })
-        .collect()
-}
-
-/// Every value sent under `name` (check boxes send several).
-fn values_of(fields: &Fields, name: &str) -> Vec<String> {
-    fields
-        .0
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
         .collect()
 }
 
@@ -567,7 +559,13 @@ fn answers_of(
         .into_iter()
         .zip(shown.iter_mut())
     {
-        match q.answer(&values_of(fields, &answer_field(q)), by_self) {
+        match q.answer(
+            &fields
+                .all(&answer_field(q))
+                .map(str::to_owned)
+                .collect::<Vec<_>>(),
+            by_self,
+        ) {
             Ok(answer) => out.push(Answer {
                 question_id: q.id,
                 answer,
