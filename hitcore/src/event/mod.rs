@@ -432,7 +432,12 @@ impl EventPatch {
             clean(self.location),
             clean(self.state),
         );
-        for (field, value) in [("number", &number), ("motto", &motto), ("cost", &cost)] {
+        for (field, value) in [
+            ("number", &number),
+            ("motto", &motto),
+            ("cost", &cost),
+            ("location", &location),
+        ] {
             single_line(&mut v, field, value, 255);
         }
         single_line(&mut v, "state", &state, 60);

@@ -1657,22 +1657,32 @@ pub async fn upload(
     let declared = req
         .header(header::CONTENT_LENGTH)
         .map(|v| v.trim().parse::<u64>());
-    if matches!(declared, Some(Ok(n)) if n > MAX_ATTACHMENT_BODY_BYTES) {
-        return Err(WebError::PayloadTooLarge);
+    let is_declared_too_large = matches!(declared, Some(Ok(n)) if n > MAX_ATTACHMENT_BODY_BYTES);
+    if !is_declared_too_large {
+        check_multipart_csrf(req, &mut form).await?;
     }
-    check_multipart_csrf(req, &mut form).await?;
     let viewer = ctx.viewer()?;
     let g = visible_group(viewer, group_id)?;
     let loaded = load(&state, viewer, group_id, id).await?;
     let ev_viewer = event_viewer(viewer, None);
     let permit =
         ability::permit_manage_attachments(&viewer.actor, &subject(viewer, &loaded), &ev_viewer)?;
-    let sent = read_upload(&mut form).await?;
-    let size = sent
-        .bytes
-        .as_ref()
-        .map_or(ev::MAX_ATTACHMENT_BYTES + 1, Vec::len);
-    let checked = match ev::check_attachment(&sent.filename, size, sent.visibility) {
+    // A body declared larger than any attachment is answered unread, with
+    // the file field's own message (nothing changes, so no CSRF check is
+    // needed to say so).
+    let checked = if is_declared_too_large {
+        let mut v = Violations::default();
+        v.add("file", "errors.file_too_large");
+        Err(v)
+    } else {
+        let sent = read_upload(&mut form).await?;
+        let size = sent
+            .bytes
+            .as_ref()
+            .map_or(ev::MAX_ATTACHMENT_BYTES + 1, Vec::len);
+        ev::check_attachment(&sent.filename, size, sent.visibility).map(|a| (a, sent.bytes))
+    };
+    let (checked, bytes) = match checked {
         Ok(a) => a,
         Err(v) => {
             let errors = FieldErrors::from_violations(ctx.lang, &v);
@@ -1692,7 +1702,7 @@ pub async fn upload(
             return Ok(unprocessable(resp));
         }
     };
-    let bytes = sent.bytes.unwrap_or_default();
+    let bytes = bytes.unwrap_or_default();
     let key = format!("events/{id}/{}", hitcore::auth::new_token());
     let storage = state.storage.clone();
     let stored_key = key.clone();

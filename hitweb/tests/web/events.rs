@@ -213,6 +213,33 @@ async fn invalid_event_re_renders_the_form_with_messages() {
 
 /// A breaker's finding: an unknown kind id was a 500 (a foreign key
 /// failing in the store) instead of a message on the form.
+/// A newcomer's finding: a too-long date label or description was
+/// refused without a message on the page.
+#[tokio::test]
+async fn every_refused_event_field_has_its_message() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    let start = format!("{}-05-02T09:00", next_year());
+    let long = "x".repeat(70_000);
+    let label = "y".repeat(300);
+    for (field, value) in [
+        ("description", long.as_str()),
+        ("application_conditions", long.as_str()),
+        ("location", long.as_str()),
+        ("dates[0][label]", label.as_str()),
+        ("dates[0][location]", label.as_str()),
+    ] {
+        let mut fields = event_fields("Too long", &start, &[]);
+        fields.push((field, value));
+        let refused = alex
+            .post(&format!("/groups/{}/events", club.id), &fields)
+            .await;
+        refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains("is too long"), "{field}: no message");
+    }
+}
+
 #[tokio::test]
 async fn unknown_event_kinds_are_refused_on_the_form() {
     let app = TestApp::new();
@@ -569,6 +596,12 @@ async fn refused_uploads_say_why() {
     let (status, body, _) = attach(&app, &alex, &url, ("empty.pdf", b"", "team"), true).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("is required"));
+    // A newcomer's finding: a body declared larger than 10 MB got the
+    // generic 413 page naming the 1 MiB form limit.
+    let big = vec![b'%'; 11 * 1024 * 1024];
+    let (status, body, _) = attach(&app, &alex, &url, ("big.pdf", &big, "team"), true).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("is larger than 10 MB"), "{body}");
     let (status, _, _) = attach(&app, &alex, &url, ("plan.pdf", b"%PDF", "team"), false).await;
     assert_ne!(status, StatusCode::SEE_OTHER);
     assert!(app.store.attachments(e.id).expect("attachments").is_empty());
