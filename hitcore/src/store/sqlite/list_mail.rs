@@ -146,10 +146,11 @@ impl ListMailRepo for SqliteStore {
             let after = after.map_or(-1, |a| i64::try_from(a).unwrap_or(i64::MAX));
             let mut stmt = c.prepare_cached(
                 "SELECT batch, email, person_id FROM list_deliveries \
-                 WHERE list_message_id = ?1 AND state = 'pending' AND batch IN ( \
-                     SELECT DISTINCT batch FROM list_deliveries \
-                     WHERE list_message_id = ?1 AND state = 'pending' AND batch > ?2 \
-                     ORDER BY batch LIMIT ?3) \
+                 WHERE list_message_id = ?1 AND state = 'pending' AND batch > ?2 \
+                   AND batch <= (SELECT max(batch) FROM ( \
+                       SELECT DISTINCT batch FROM list_deliveries \
+                       WHERE list_message_id = ?1 AND state = 'pending' AND batch > ?2 \
+                       ORDER BY batch LIMIT ?3) AS next_batches) \
                  ORDER BY batch, email",
             )?;
             let rows = stmt.query_map(params![id.0, after, i64::from(limit)], |r| {
