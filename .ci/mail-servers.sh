@@ -6,6 +6,8 @@
 #                        each copy carrying X-Original-To: <RCPT TO>;
 #                        *@people.example.test -> one mailbox per local part;
 #                        any other domain      -> 554 at RCPT TO.
+#            SMTP :2526  the same, without PIPELINING, and a client idle
+#                        for 2 s is dropped.
 #   Dovecot  IMAP :143, POP3 :110, no TLS, password "test" for every user
 #                        (log in with the full address).
 #
@@ -22,6 +24,10 @@ set -euo pipefail
 
 MAIL_ROOT=${MAIL_ROOT:-/var/mail/vhosts}
 SMTP_PORT=${SMTP_PORT:-25}
+# A second listener that offers no PIPELINING and drops a client idle for
+# two seconds: the SMTP client's command-by-command path, and its retry
+# when a kept connection turns out closed.
+SMTP_PLAIN_PORT=${SMTP_PLAIN_PORT:-2526}
 MAIL_PASSWORD=${MAIL_PASSWORD:-test}
 LIST_DOMAIN=${LIST_DOMAIN:-lists.example.test}
 PEOPLE_DOMAIN=${PEOPLE_DOMAIN:-people.example.test}
@@ -147,11 +153,12 @@ configure_postfix() {
   # "No configuration" at install time leaves main.cf out; start from the
   # empty file, postconf fills in what the tests need.
   [ -f /etc/postfix/main.cf ] || install -m 0644 /dev/null /etc/postfix/main.cf
-  # One smtpd listener, named after its port: drop every other one first,
-  # or a changed SMTP_PORT would add a second listener.
+  # The smtpd listeners, named after their ports: drop every other one
+  # first, or a changed port would add another listener.
   postconf -M | awk '$2 == "inet" && $8 == "smtpd" { print $1 "/inet" }' \
     | xargs -r postconf -MX
   postconf -M "$SMTP_PORT/inet=$SMTP_PORT inet n - n - - smtpd"
+  postconf -M "$SMTP_PLAIN_PORT/inet=$SMTP_PLAIN_PORT inet n - n - - smtpd -o smtpd_discard_ehlo_keywords=pipelining -o smtpd_timeout=2s"
   postconf -e \
     "myhostname = mx.example.test" \
     "mydomain = example.test" \
@@ -204,7 +211,7 @@ start_servers() {
     postfix start
   fi
   local port
-  for port in "$SMTP_PORT" 143 110; do wait_port "$port"; done
+  for port in "$SMTP_PORT" "$SMTP_PLAIN_PORT" 143 110; do wait_port "$port"; done
   # Mail deferred while Dovecot was down goes now, not in minutes.
   postqueue -f
 }
@@ -218,7 +225,7 @@ case "${1:-start}" in
     write_dovecot_conf
     configure_postfix
     start_servers
-    echo "mail servers up on 127.0.0.1: smtp $SMTP_PORT, imap 143, pop3 110; mailboxes in $MAIL_ROOT"
+    echo "mail servers up on 127.0.0.1: smtp $SMTP_PORT (and $SMTP_PLAIN_PORT without pipelining), imap 143, pop3 110; mailboxes in $MAIL_ROOT"
     ;;
   *)
     echo "usage: $0 [start|stop|sink PORT]" >&2

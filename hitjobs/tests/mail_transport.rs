@@ -1,5 +1,7 @@
 //! The transports against the real Postfix of `.ci/mail-servers.sh`
-//! (`HIT_TEST_SMTP_URL`, read back over `HIT_TEST_IMAP_URL`), and the
+//! (`HIT_TEST_SMTP_URL`, read back over `HIT_TEST_IMAP_URL`; its second
+//! listener `HIT_TEST_SMTP_PLAIN_URL` offers no PIPELINING and drops
+//! clients idle for 2 s), and the
 //! folder transport, which needs no server. Without the variables the
 //! server tests say they were skipped and pass.
 
@@ -96,6 +98,120 @@ fn when_every_recipient_is_refused_nothing_is_handed_over() {
         vec![554, 553]
     );
     assert!(!called, "the handover ran without any accepted recipient");
+}
+
+#[test]
+fn without_pipelining_every_command_waits_and_refusals_are_per_recipient() {
+    let (Some(smtp), Some(imap)) = (
+        server_var("HIT_TEST_SMTP_PLAIN_URL"),
+        server_var("HIT_TEST_IMAP_URL"),
+    ) else {
+        return;
+    };
+    let tag = unique_tag();
+    let mut to = people(&tag, &["ann", "bob"]);
+    to.insert(1, format!("{tag}@elsewhere.example.org"));
+    let mailer = smtp_mailer(&smtp);
+
+    let delivery = mailer.send(&outgoing(&tag, &to)).expect("sent");
+    assert_eq!(delivery.accepted, vec![to[0].clone(), to[2].clone()]);
+    assert_eq!(
+        delivery
+            .refused
+            .iter()
+            .map(|r| (&r.address, r.code))
+            .collect::<Vec<_>>(),
+        vec![(&to[1], 554)]
+    );
+    for address in [&to[0], &to[2]] {
+        let found = wait_for_messages(&imap_url_for(&imap, address, "INBOX"), &tag, 1);
+        assert_eq!(found.len(), 1, "{address} got {} copies", found.len());
+    }
+
+    let refused = vec![format!("{tag}@elsewhere.example.org")];
+    let mut called = false;
+    let delivery = mailer
+        .send_with_handover(&outgoing(&tag, &refused), &mut |_| {
+            called = true;
+            Ok(())
+        })
+        .expect("no failure of the whole message");
+    assert!(delivery.accepted.is_empty() && !called);
+    // The reset left the connection fit for the next message.
+    let next = unique_tag();
+    let next_to = people(&next, &["ann"]);
+    mailer.send(&outgoing(&next, &next_to)).expect("sent");
+    assert_eq!(
+        wait_for_messages(&imap_url_for(&imap, &next_to[0], "INBOX"), &next, 1).len(),
+        1
+    );
+}
+
+#[test]
+fn a_kept_connection_the_server_closed_is_replaced_and_the_message_goes() {
+    let (Some(smtp), Some(imap)) = (
+        server_var("HIT_TEST_SMTP_PLAIN_URL"),
+        server_var("HIT_TEST_IMAP_URL"),
+    ) else {
+        return;
+    };
+    let mailer = smtp_mailer(&smtp);
+    let first = unique_tag();
+    let first_to = people(&first, &["ann"]);
+    mailer.send(&outgoing(&first, &first_to)).expect("sent");
+    // The listener drops a client idle for 2 s: the kept connection is
+    // closed by the time the next message goes.
+    std::thread::sleep(Duration::from_secs(4));
+
+    let second = unique_tag();
+    let second_to = people(&second, &["ann"]);
+    let delivery = mailer
+        .send(&outgoing(&second, &second_to))
+        .expect("sent on a new connection");
+    assert_eq!(delivery.accepted, second_to);
+    let url = imap_url_for(&imap, &second_to[0], "INBOX");
+    assert_eq!(wait_for_messages(&url, &second, 1).len(), 1);
+}
+
+#[test]
+fn a_large_pipelined_envelope_keeps_every_reply_with_its_recipient() {
+    let (Some(smtp), Some(imap)) = (
+        server_var("HIT_TEST_SMTP_URL"),
+        server_var("HIT_TEST_IMAP_URL"),
+    ) else {
+        return;
+    };
+    let tag = unique_tag();
+    // Every tenth recipient is of a domain Postfix refuses: the replies,
+    // read after one write of the whole envelope, must land on the right
+    // addresses. (More than ten refusals in a session and Postfix slows
+    // its replies down, its `smtpd_soft_error_limit`.)
+    let to: Vec<String> = (0..60)
+        .map(|n| {
+            if n % 10 == 7 {
+                format!("{tag}-{n}@elsewhere.example.org")
+            } else {
+                format!("{tag}-{n}@people.example.test")
+            }
+        })
+        .collect();
+    let delivery = smtp_mailer(&smtp).send(&outgoing(&tag, &to)).expect("sent");
+    let expected: Vec<String> = to
+        .iter()
+        .filter(|a| a.ends_with("people.example.test"))
+        .cloned()
+        .collect();
+    assert_eq!(delivery.accepted, expected);
+    let refused: Vec<&String> = delivery.refused.iter().map(|r| &r.address).collect();
+    assert_eq!(refused.len(), 6);
+    assert!(
+        refused.iter().all(|a| a.ends_with("elsewhere.example.org")),
+        "{refused:?}"
+    );
+    for address in [&expected[0], &expected[53]] {
+        let found = wait_for_messages(&imap_url_for(&imap, address, "INBOX"), &tag, 1);
+        assert_eq!(found.len(), 1, "{address} got {} copies", found.len());
+    }
 }
 
 #[test]

@@ -1,5 +1,8 @@
 //! [`SmtpMailer`]: messages to an SMTP server (`SMTP_URL`), one transaction
-//! per message, over a few connections kept open between messages.
+//! per message, over a few connections kept open between messages. Where
+//! the server offers PIPELINING (RFC 2920) the envelope (`MAIL`, every
+//! `RCPT`, `DATA`) goes out in one write and the replies are read after:
+//! one round trip for a batch of 50 recipients instead of 52.
 //!
 //! lettre's own transport sends a message in one call; the relay needs to
 //! act between the server's 354 and the first byte of the message (see
@@ -27,7 +30,7 @@ use std::time::{Duration, Instant};
 use lettre::Address;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
-use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -158,9 +161,26 @@ pub struct SmtpMailer {
     url: SmtpUrl,
     hello: ClientId,
     /// Declared before the runtime: dropped while its reactor still runs.
-    idle: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
+    idle: Mutex<Vec<(Session, Instant)>>,
     /// The runtime the connections live on, or why it could not start.
     runtime: Result<OwnRuntime, String>,
+}
+
+/// One connection to the server and what the server offers on it.
+struct Session {
+    conn: AsyncSmtpConnection,
+    /// The server offers PIPELINING (lettre's view of the server's
+    /// extensions leaves it out).
+    pipelining: bool,
+}
+
+/// An envelope sent, or found to have no connection under it.
+enum Opened {
+    /// The envelope's outcome: whom the server took, and whether it waits
+    /// for the message now (its 354).
+    Ready { delivery: Delivery, has_data: bool },
+    /// An idle connection the server had closed: nothing reached it.
+    Stale,
 }
 
 /// A runtime that shuts down without waiting when dropped, so that dropping
@@ -216,38 +236,49 @@ impl SmtpMailer {
         }
     }
 
-    /// Takes an idle connection that still answers `RSET`, or opens one.
-    async fn checkout(&self) -> Result<AsyncSmtpConnection, SendError> {
+    /// An envelope on an idle connection, or on a new one when there is
+    /// none or the idle one turns out closed. An idle connection is not
+    /// checked beforehand (an `RSET` would cost a round trip per message):
+    /// a server that closed it answers nothing, and nothing before the
+    /// message's 354 delivers anything, so the envelope is simply sent
+    /// again on a new connection.
+    async fn open_envelope(&self, mail: &OutgoingMail) -> Result<(Session, Opened), SendError> {
         loop {
             let next = self.idle.lock().map(|mut idle| idle.pop()).unwrap_or(None);
-            let Some((mut conn, since)) = next else {
-                return self.connect().await;
+            let Some((mut session, since)) = next else {
+                break;
             };
             if since.elapsed() > MAX_IDLE_AGE {
-                conn.abort().await;
+                session.conn.abort().await;
                 continue;
             }
-            match conn.command(Rset).await {
-                Ok(_) => return Ok(conn),
-                Err(e) => debug!(error = %e, "Dropping an idle SMTP connection that failed RSET"),
+            match SmtpMailer::envelope(&mut session, mail, true).await? {
+                Opened::Stale => {
+                    debug!("An idle SMTP connection was closed by the server; dropped");
+                    session.conn.abort().await;
+                }
+                opened => return Ok((session, opened)),
             }
         }
+        let mut session = self.connect().await?;
+        let opened = SmtpMailer::envelope(&mut session, mail, false).await?;
+        Ok((session, opened))
     }
 
-    fn checkin(&self, conn: AsyncSmtpConnection) {
-        if conn.has_broken() {
+    fn checkin(&self, session: Session) {
+        if session.conn.has_broken() {
             return;
         }
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < MAX_IDLE
         {
-            idle.push((conn, Instant::now()));
+            idle.push((session, Instant::now()));
         }
     }
 
     /// Connects, says EHLO, upgrades with STARTTLS where required and logs
     /// in when the URL has a user.
-    async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+    async fn connect(&self) -> Result<Session, SendError> {
         let url = &self.url;
         let tcp = TimedStream::new(open_socket(&url.host, url.port).await?);
         let stream: Box<dyn AsyncTokioStream> = match url.security {
@@ -271,6 +302,19 @@ impl SmtpMailer {
                 .await
                 .map_err(|e| classify(&e, "STARTTLS"))?;
         }
+        // lettre keeps only the extensions it knows from its EHLO; a second
+        // one (allowed any time, RFC 5321 4.1.4) shows whether the server
+        // pipelines. Before AUTH, which some servers reset on EHLO.
+        let pipelining = conn
+            .command(Ehlo::new(self.hello.clone()))
+            .await
+            .map_err(|e| classify(&e, "EHLO"))?
+            .message()
+            .any(|line| {
+                line.split_whitespace()
+                    .next()
+                    .is_some_and(|w| w.eq_ignore_ascii_case("PIPELINING"))
+            });
         if let Some(user) = &url.user {
             let credentials =
                 Credentials::new(user.clone(), url.password.clone().unwrap_or_default());
@@ -278,37 +322,109 @@ impl SmtpMailer {
                 .await
                 .map_err(|e| classify(&e, "logging in"))?;
         }
-        debug!(smtp.host = %url.host, smtp.port = url.port, "Connected to the SMTP server");
-        Ok(conn)
+        debug!(
+            smtp.host = %url.host,
+            smtp.port = url.port,
+            smtp.pipelining = pipelining,
+            "Connected to the SMTP server"
+        );
+        Ok(Session { conn, pipelining })
     }
 
-    /// The envelope of one transaction on `conn`, up to the server's 354:
-    /// `Ok(None)` when every recipient was refused (the transaction is
-    /// reset and nothing is to be sent). Any `Err` leaves the connection
+    /// The envelope of one transaction, up to the server's 354. `has_data`
+    /// is false when every recipient was refused: the transaction is reset
+    /// and nothing is to be sent. [`Opened::Stale`] only when `is_reused`
+    /// and the first reply never came. Any `Err` leaves the connection
     /// unusable (the caller drops it).
     async fn envelope(
-        conn: &mut AsyncSmtpConnection,
+        session: &mut Session,
         mail: &OutgoingMail,
-    ) -> Result<(Delivery, bool), SendError> {
-        let (params, from) = mail_parameters(conn, mail)?;
-        conn.command(Mail::new(from, params))
-            .await
-            .map_err(|e| classify(&e, "MAIL FROM"))?;
+        is_reused: bool,
+    ) -> Result<Opened, SendError> {
+        let (params, from) = mail_parameters(&session.conn, mail)?;
+        let (mut delivery, to) = parse_recipients(&mail.envelope.to);
+        if to.is_empty() {
+            return Ok(Opened::Ready {
+                delivery,
+                has_data: false,
+            });
+        }
+        let conn = &mut session.conn;
+        let mail_from = Mail::new(from, params);
+        let first = if session.pipelining {
+            let mut group = mail_from.to_string();
+            for (_, address) in &to {
+                group.push_str(&Rcpt::new(address.clone(), Vec::new()).to_string());
+            }
+            group.push_str(&Data.to_string());
+            conn.command(Lines(&group)).await
+        } else {
+            conn.command(mail_from).await
+        };
+        match first {
+            Ok(_) => {}
+            Err(e) if is_reused && is_connection_lost(&e) => return Ok(Opened::Stale),
+            Err(e) => return Err(classify(&e, "MAIL FROM")),
+        }
 
-        let delivery = recipients(conn, &mail.envelope.to).await?;
-        if delivery.accepted.is_empty() {
+        for (text, address) in to {
+            let reply = if session.pipelining {
+                conn.read_response().await
+            } else {
+                conn.command(Rcpt::new(address, Vec::new())).await
+            };
+            match reply {
+                Ok(_) => delivery.accepted.push(text),
+                Err(e) => match reply_code(&e) {
+                    Some(code) if code != 421 => delivery.refused.push(RefusedRecipient {
+                        address: text,
+                        code,
+                        is_permanent: (500..600).contains(&code),
+                        reply: e.to_string(),
+                    }),
+                    _ => return Err(classify(&e, "RCPT TO")),
+                },
+            }
+        }
+
+        if !session.pipelining && delivery.accepted.is_empty() {
             conn.command(Rset).await.map_err(|e| classify(&e, "RSET"))?;
-            return Ok((delivery, false));
+            return Ok(Opened::Ready {
+                delivery,
+                has_data: false,
+            });
         }
-
-        let reply = conn.command(Data).await.map_err(|e| classify(&e, "DATA"))?;
-        if !reply.has_code(354) {
-            return Err(SendError::Temporary(format!(
-                "DATA answered with {} instead of 354",
-                reply.code()
-            )));
+        let reply = if session.pipelining {
+            conn.read_response().await
+        } else {
+            conn.command(Data).await
+        };
+        let has_data = match reply {
+            Ok(reply) if reply.has_code(354) => true,
+            Ok(reply) => {
+                return Err(SendError::Temporary(format!(
+                    "DATA answered with {} instead of 354",
+                    reply.code()
+                )));
+            }
+            // A pipelined DATA after refusals only: the server has no
+            // recipient and says so.
+            Err(e) if delivery.accepted.is_empty() && reply_code(&e).is_some() => false,
+            Err(e) => return Err(classify(&e, "DATA")),
+        };
+        if delivery.accepted.is_empty() {
+            if has_data {
+                // A server that takes DATA without a recipient: the
+                // message ends at once, empty, and goes nowhere.
+                conn.message(b"").await.ok();
+            }
+            conn.command(Rset).await.map_err(|e| classify(&e, "RSET"))?;
+            return Ok(Opened::Ready {
+                delivery,
+                has_data: false,
+            });
         }
-        Ok((delivery, true))
+        Ok(Opened::Ready { delivery, has_data })
     }
 
     /// The message bytes and the server's answer to them.
@@ -365,20 +481,30 @@ impl SmtpMailer {
             .runtime
             .as_ref()
             .map_err(|e| SendError::Temporary(e.clone()))?;
-        let (mut conn, delivery, has_data) = runtime.handle.block_on(async {
-            let mut conn = self.checkout().await?;
-            let (delivery, has_data) = SmtpMailer::envelope(&mut conn, mail).await?;
-            Ok::<_, SendError>((conn, delivery, has_data))
-        })?;
+        let (mut session, opened) = runtime.handle.block_on(self.open_envelope(mail))?;
+        let Opened::Ready {
+            mut delivery,
+            has_data,
+        } = opened
+        else {
+            // `open_envelope` falls back to a new connection, which is
+            // never stale.
+            return Err(SendError::Temporary(
+                "the SMTP connection closed before the first reply".to_owned(),
+            ));
+        };
+        in_envelope_order(&mut delivery.refused, &mail.envelope.to);
         if has_data {
             if let Err(e) = handing_over(&delivery) {
                 // Dropped on the runtime, without the final dot.
-                runtime.handle.block_on(async move { drop(conn) });
+                runtime.handle.block_on(async move { drop(session) });
                 return Err(SendError::Aborted(e));
             }
-            runtime.handle.block_on(SmtpMailer::data(&mut conn, mail))?;
+            runtime
+                .handle
+                .block_on(SmtpMailer::data(&mut session.conn, mail))?;
         }
-        runtime.handle.block_on(async { self.checkin(conn) });
+        runtime.handle.block_on(async { self.checkin(session) });
         Ok(delivery)
     }
 }
@@ -589,35 +715,47 @@ fn mail_parameters(
     Ok((params, from))
 }
 
-/// `RCPT TO` for every envelope recipient. A reply code refuses that one
-/// recipient; 421 (the server is closing) and a lost connection fail the
-/// whole message.
-async fn recipients(conn: &mut AsyncSmtpConnection, to: &[String]) -> Result<Delivery, SendError> {
+/// The envelope recipients that are SMTP addresses, each with its text;
+/// the others are refused here and never reach the server.
+fn parse_recipients(to: &[String]) -> (Delivery, Vec<(String, Address)>) {
     let mut delivery = Delivery::default();
+    let mut parsed = Vec::with_capacity(to.len());
     for address in to {
-        let Ok(parsed) = Address::from_str(address) else {
-            delivery.refused.push(RefusedRecipient {
+        match Address::from_str(address) {
+            Ok(a) => parsed.push((address.clone(), a)),
+            Err(_) => delivery.refused.push(RefusedRecipient {
                 address: address.clone(),
                 code: INVALID_ADDRESS_CODE,
                 is_permanent: true,
                 reply: "not a valid address; not sent to the server".to_owned(),
-            });
-            continue;
-        };
-        match conn.command(Rcpt::new(parsed, Vec::new())).await {
-            Ok(_) => delivery.accepted.push(address.clone()),
-            Err(e) => match reply_code(&e) {
-                Some(code) if code != 421 => delivery.refused.push(RefusedRecipient {
-                    address: address.clone(),
-                    code,
-                    is_permanent: (500..600).contains(&code),
-                    reply: e.to_string(),
-                }),
-                _ => return Err(classify(&e, "RCPT TO")),
-            },
+            }),
         }
     }
-    Ok(delivery)
+    (delivery, parsed)
+}
+
+/// The refusals in the order of their addresses in the envelope (those
+/// refused here, before any command, are found first).
+fn in_envelope_order(refused: &mut [RefusedRecipient], to: &[String]) {
+    let mut position = std::collections::HashMap::with_capacity(to.len());
+    for (n, address) in to.iter().enumerate() {
+        position.entry(address.as_str()).or_insert(n);
+    }
+    refused.sort_by_key(|r| position.get(r.address.as_str()).copied());
+}
+
+/// Commands already formatted, each with its CRLF, written at once.
+struct Lines<'a>(&'a str);
+
+impl fmt::Display for Lines<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// No reply at all, or the server closing (421): the connection is gone.
+fn is_connection_lost(e: &lettre::transport::smtp::Error) -> bool {
+    reply_code(e).is_none_or(|code| code == 421)
 }
 
 fn reply_code(e: &lettre::transport::smtp::Error) -> Option<u16> {
