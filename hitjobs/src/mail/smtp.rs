@@ -32,6 +32,7 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::runtime::{Handle, Runtime};
@@ -49,6 +50,11 @@ const MAX_IDLE: usize = 8;
 /// An idle connection older than this is closed rather than reused: servers
 /// drop idle clients after a few minutes (Postfix after 300 s).
 const MAX_IDLE_AGE: Duration = Duration::from_secs(120);
+/// Commands written at once where the server pipelines: a batch of 50 in
+/// one write, and few enough that neither side's socket buffer can fill
+/// with commands or replies the other has not read yet, which would stall
+/// both.
+const PIPELINE_DEPTH: usize = 100;
 /// The code a recipient gets that is no valid SMTP address at all.
 const INVALID_ADDRESS_CODE: u16 = 553;
 
@@ -350,32 +356,40 @@ impl SmtpMailer {
             });
         }
         let conn = &mut session.conn;
-        let mail_from = Mail::new(from, params);
-        let first = if session.pipelining {
-            let mut group = mail_from.to_string();
-            for (_, address) in &to {
-                group.push_str(&Rcpt::new(address.clone(), Vec::new()).to_string());
-            }
-            group.push_str(&Data.to_string());
-            conn.command(Lines(&group)).await
-        } else {
-            conn.command(mail_from).await
-        };
-        match first {
-            Ok(_) => {}
-            Err(e) if is_reused && is_connection_lost(&e) => return Ok(Opened::Stale),
-            Err(e) => return Err(classify(&e, "MAIL FROM")),
+        let mut commands = Vec::with_capacity(to.len() + 2);
+        commands.push(Mail::new(from, params).to_string());
+        commands.extend(
+            to.iter()
+                .map(|(_, address)| Rcpt::new(address.clone(), Vec::new()).to_string()),
+        );
+        if session.pipelining {
+            commands.push(Data.to_string());
         }
+        let depth = if session.pipelining {
+            PIPELINE_DEPTH
+        } else {
+            1
+        };
+        let mut replies = Vec::with_capacity(commands.len());
+        for group in commands.chunks(depth) {
+            let complete = exchange(conn, group, &mut replies).await;
+            let is_refused = replies.first().is_some_and(Result::is_err);
+            if !complete || is_refused {
+                break;
+            }
+        }
+        let mut replies = replies.into_iter();
 
-        for (text, address) in to {
-            let reply = if session.pipelining {
-                conn.read_response().await
-            } else {
-                conn.command(Rcpt::new(address, Vec::new())).await
-            };
-            match reply {
-                Ok(_) => delivery.accepted.push(text),
-                Err(e) => match reply_code(&e) {
+        match replies.next() {
+            Some(Ok(_)) => {}
+            Some(Err(e)) if is_reused && is_connection_lost(&e) => return Ok(Opened::Stale),
+            Some(Err(e)) => return Err(classify(&e, "MAIL FROM")),
+            None => return Err(SendError::Temporary("MAIL FROM: no reply".to_owned())),
+        }
+        for (text, _) in to {
+            match replies.next() {
+                Some(Ok(_)) => delivery.accepted.push(text),
+                Some(Err(e)) => match reply_code(&e) {
                     Some(code) if code != 421 => delivery.refused.push(RefusedRecipient {
                         address: text,
                         code,
@@ -384,6 +398,7 @@ impl SmtpMailer {
                     }),
                     _ => return Err(classify(&e, "RCPT TO")),
                 },
+                None => return Err(SendError::Temporary("RCPT TO: no reply".to_owned())),
             }
         }
 
@@ -395,7 +410,10 @@ impl SmtpMailer {
             });
         }
         let reply = if session.pipelining {
-            conn.read_response().await
+            match replies.next() {
+                Some(reply) => reply,
+                None => return Err(SendError::Temporary("DATA: no reply".to_owned())),
+            }
         } else {
             conn.command(Data).await
         };
@@ -742,6 +760,29 @@ fn in_envelope_order(refused: &mut [RefusedRecipient], to: &[String]) {
         position.entry(address.as_str()).or_insert(n);
     }
     refused.sort_by_key(|r| position.get(r.address.as_str()).copied());
+}
+
+/// Writes `commands` at once and adds their replies to `replies`, in
+/// order; false when a reply did not come (the connection is gone), and
+/// then the rest are not waited for.
+async fn exchange(
+    conn: &mut AsyncSmtpConnection,
+    commands: &[String],
+    replies: &mut Vec<Result<Response, lettre::transport::smtp::Error>>,
+) -> bool {
+    for n in 0..commands.len() {
+        let reply = if n == 0 {
+            conn.command(Lines(&commands.concat())).await
+        } else {
+            conn.read_response().await
+        };
+        let is_lost = reply.as_ref().is_err_and(|e| reply_code(e).is_none());
+        replies.push(reply);
+        if is_lost {
+            return false;
+        }
+    }
+    true
 }
 
 /// Commands already formatted, each with its CRLF, written at once.
