@@ -24,6 +24,12 @@ use crate::mail::{
 };
 use crate::telemetry::TelemetryConfig;
 
+/// The most envelope recipients per SMTP transaction: Postfix's default
+/// `smtpd_recipient_limit`. Beyond it Postfix defers the excess (452) and,
+/// past twice the limit, drops the connection, so a larger batch could
+/// never go out.
+const MAX_BATCH_SIZE: usize = 1_000;
+
 /// The settings shared with the web server.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -189,8 +195,14 @@ impl MailConfig {
             Some(v) => v
                 .parse::<usize>()
                 .ok()
-                .filter(|n| (1..=10_000).contains(n))
-                .ok_or_else(|| fail("MAIL_BATCH_SIZE", &v, "expected 1 to 10000".to_owned()))?,
+                .filter(|n| (1..=MAX_BATCH_SIZE).contains(n))
+                .ok_or_else(|| {
+                    fail(
+                        "MAIL_BATCH_SIZE",
+                        &v,
+                        format!("expected 1 to {MAX_BATCH_SIZE}"),
+                    )
+                })?,
         };
         let retriever_url = match get("MAIL_RETRIEVER_URL") {
             None => None,
@@ -415,6 +427,7 @@ mod tests {
         for (var, value) in [
             ("SMTP_URL", "imap://u:s3cret@h"),
             ("MAIL_BATCH_SIZE", "0"),
+            ("MAIL_BATCH_SIZE", "1001"),
             ("MAIL_RETRIEVER_URL", "imap://u:s3cret@h:notaport"),
             ("MAIL_RETRIEVER_URL", "folder://"),
             ("MAIL_LIST_DOMAIN", "not a domain"),
