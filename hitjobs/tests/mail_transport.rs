@@ -16,8 +16,8 @@ use hitjobs::mail::{
     open_mailbox, read_folder_mail,
 };
 use mail_support::{
-    contains, imap_url_for, messages_containing, outgoing, server_var, smtp_mailer, unique_tag,
-    wait_for_messages,
+    contains, imap_url_for, inbox_messages, messages_containing, outgoing, server_var,
+    smtp_and_imap, smtp_mailer, unique_tag, wait_for_messages,
 };
 
 fn people(tag: &str, names: &[&str]) -> Vec<String> {
@@ -29,10 +29,7 @@ fn people(tag: &str, names: &[&str]) -> Vec<String> {
 
 #[test]
 fn smtp_delivers_headers_and_body_to_every_recipient() {
-    let (Some(smtp), Some(imap)) = (
-        server_var("HIT_TEST_SMTP_URL"),
-        server_var("HIT_TEST_IMAP_URL"),
-    ) else {
+    let Some((smtp, imap)) = smtp_and_imap("HIT_TEST_SMTP_URL") else {
         return;
     };
     let tag = unique_tag();
@@ -43,7 +40,7 @@ fn smtp_delivers_headers_and_body_to_every_recipient() {
     assert!(delivery.refused.is_empty());
 
     for address in &to {
-        let found = wait_for_messages(&imap_url_for(&imap, address, "INBOX"), &tag, 1);
+        let found = inbox_messages(&imap, address, &tag, 1);
         assert_eq!(found.len(), 1, "{address} got {} copies", found.len());
         let raw = &found[0];
         assert!(contains(raw, &format!("Subject: hit test {tag}")));
@@ -102,10 +99,7 @@ fn when_every_recipient_is_refused_nothing_is_handed_over() {
 
 #[test]
 fn without_pipelining_every_command_waits_and_refusals_are_per_recipient() {
-    let (Some(smtp), Some(imap)) = (
-        server_var("HIT_TEST_SMTP_PLAIN_URL"),
-        server_var("HIT_TEST_IMAP_URL"),
-    ) else {
+    let Some((smtp, imap)) = smtp_and_imap("HIT_TEST_SMTP_PLAIN_URL") else {
         return;
     };
     let tag = unique_tag();
@@ -124,7 +118,7 @@ fn without_pipelining_every_command_waits_and_refusals_are_per_recipient() {
         vec![(&to[1], 554)]
     );
     for address in [&to[0], &to[2]] {
-        let found = wait_for_messages(&imap_url_for(&imap, address, "INBOX"), &tag, 1);
+        let found = inbox_messages(&imap, address, &tag, 1);
         assert_eq!(found.len(), 1, "{address} got {} copies", found.len());
     }
 
@@ -141,18 +135,12 @@ fn without_pipelining_every_command_waits_and_refusals_are_per_recipient() {
     let next = unique_tag();
     let next_to = people(&next, &["ann"]);
     mailer.send(&outgoing(&next, &next_to)).expect("sent");
-    assert_eq!(
-        wait_for_messages(&imap_url_for(&imap, &next_to[0], "INBOX"), &next, 1).len(),
-        1
-    );
+    assert_eq!(inbox_messages(&imap, &next_to[0], &next, 1).len(), 1);
 }
 
 #[test]
 fn a_kept_connection_the_server_closed_is_replaced_and_the_message_goes() {
-    let (Some(smtp), Some(imap)) = (
-        server_var("HIT_TEST_SMTP_PLAIN_URL"),
-        server_var("HIT_TEST_IMAP_URL"),
-    ) else {
+    let Some((smtp, imap)) = smtp_and_imap("HIT_TEST_SMTP_PLAIN_URL") else {
         return;
     };
     let mailer = smtp_mailer(&smtp);
@@ -175,10 +163,7 @@ fn a_kept_connection_the_server_closed_is_replaced_and_the_message_goes() {
 
 #[test]
 fn a_large_pipelined_envelope_keeps_every_reply_with_its_recipient() {
-    let (Some(smtp), Some(imap)) = (
-        server_var("HIT_TEST_SMTP_URL"),
-        server_var("HIT_TEST_IMAP_URL"),
-    ) else {
+    let Some((smtp, imap)) = smtp_and_imap("HIT_TEST_SMTP_URL") else {
         return;
     };
     let tag = unique_tag();
@@ -209,7 +194,7 @@ fn a_large_pipelined_envelope_keeps_every_reply_with_its_recipient() {
     assert_eq!(refused, expected_refused);
     assert!(delivery.refused.iter().all(|r| r.code == 554));
     for address in [&expected[0], &expected[expected.len() - 1]] {
-        let found = wait_for_messages(&imap_url_for(&imap, address, "INBOX"), &tag, 1);
+        let found = inbox_messages(&imap, address, &tag, 1);
         assert_eq!(found.len(), 1, "{address} got {} copies", found.len());
     }
 }
@@ -268,10 +253,7 @@ fn smtp_transactions_are_counted_by_outcome() {
 
 #[test]
 fn a_refused_handover_sends_nothing_and_the_mailer_recovers() {
-    let (Some(smtp), Some(imap)) = (
-        server_var("HIT_TEST_SMTP_URL"),
-        server_var("HIT_TEST_IMAP_URL"),
-    ) else {
+    let Some((smtp, imap)) = smtp_and_imap("HIT_TEST_SMTP_URL") else {
         return;
     };
     let mailer = smtp_mailer(&smtp);
@@ -299,10 +281,7 @@ fn a_refused_handover_sends_nothing_and_the_mailer_recovers() {
 
 #[test]
 fn one_mailer_serves_several_threads() {
-    let (Some(smtp), Some(imap)) = (
-        server_var("HIT_TEST_SMTP_URL"),
-        server_var("HIT_TEST_IMAP_URL"),
-    ) else {
+    let Some((smtp, imap)) = smtp_and_imap("HIT_TEST_SMTP_URL") else {
         return;
     };
     let mailer = Arc::new(smtp_mailer(&smtp));
@@ -329,10 +308,7 @@ fn one_mailer_serves_several_threads() {
 
 #[test]
 fn sendmail_hands_mail_to_postfix() {
-    let (Some(_), Some(imap)) = (
-        server_var("HIT_TEST_SMTP_URL"),
-        server_var("HIT_TEST_IMAP_URL"),
-    ) else {
+    let Some((_, imap)) = smtp_and_imap("HIT_TEST_SMTP_URL") else {
         return;
     };
     let tag = unique_tag();
@@ -343,7 +319,7 @@ fn sendmail_hands_mail_to_postfix() {
         .expect("handed to sendmail");
 
     assert_eq!(delivery.accepted, to);
-    let found = wait_for_messages(&imap_url_for(&imap, &to[0], "INBOX"), &tag, 1);
+    let found = inbox_messages(&imap, &to[0], &tag, 1);
     assert_eq!(found.len(), 1);
     assert!(contains(&found[0], &format!("Subject: hit test {tag}")));
 }

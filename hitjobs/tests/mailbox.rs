@@ -10,8 +10,8 @@ use std::fs;
 
 use hitjobs::mail::{Mailbox, Mailer, MessageRef, open_mailbox};
 use mail_support::{
-    contains, imap_url_for, messages_containing, outgoing, server_var, smtp_mailer, unique_tag,
-    wait_for_messages,
+    contains, imap_url_for, messages_containing, outgoing, server_var, smtp_and_imap, smtp_mailer,
+    unique_tag, wait_for_messages,
 };
 
 /// Sends one message to `<tag>-one@` and one to `<tag>-two@` the list
@@ -46,10 +46,7 @@ fn own_messages(mailbox: &mut dyn Mailbox, tag: &str) -> Vec<(MessageRef, Vec<u8
 
 #[test]
 fn imap_lists_fetches_deletes_and_moves_aside() {
-    let (Some(smtp), Some(imap)) = (
-        server_var("HIT_TEST_SMTP_URL"),
-        server_var("HIT_TEST_IMAP_URL"),
-    ) else {
+    let Some((smtp, imap)) = smtp_and_imap("HIT_TEST_SMTP_URL") else {
         return;
     };
     let tag = unique_tag();

@@ -69,6 +69,18 @@ pub fn outgoing(tag: &str, to: &[String]) -> OutgoingMail {
     }
 }
 
+/// The SMTP URL in `smtp_var` and `HIT_TEST_IMAP_URL`, or `None` after
+/// saying the test is skipped.
+pub fn smtp_and_imap(smtp_var: &str) -> Option<(String, String)> {
+    Some((server_var(smtp_var)?, server_var("HIT_TEST_IMAP_URL")?))
+}
+
+/// The messages containing `needle` in `address`'s INBOX on the server of
+/// `imap_url`, polled as [`wait_for_messages`] does.
+pub fn inbox_messages(imap_url: &str, address: &str, needle: &str, want: usize) -> Vec<Vec<u8>> {
+    wait_for_messages(&imap_url_for(imap_url, address, "INBOX"), needle, want)
+}
+
 /// The SMTP mailer of `HIT_TEST_SMTP_URL`.
 pub fn smtp_mailer(url: &str) -> SmtpMailer {
     SmtpMailer::new(SmtpUrl::parse(url).expect("HIT_TEST_SMTP_URL is a valid SMTP URL"))
