@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::id::{InboundMailId, ListMessageId, MailingListId, PersonId};
+use crate::id::{InboundMailId, ListMessageId, MailingListId};
 
 /// What became of a message fetched from the list mailbox, as a whole.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -98,14 +98,8 @@ pub struct ListMessage {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Batch {
     pub number: u64,
-    pub recipients: Vec<BatchRecipient>,
-}
-
-/// One envelope recipient of a batch.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BatchRecipient {
-    pub email: String,
-    pub person_id: Option<PersonId>,
+    /// The envelope recipients, in address order.
+    pub recipients: Vec<String>,
 }
 
 /// What the mail server said about a batch's recipients.
@@ -116,8 +110,54 @@ pub struct BatchOutcome {
     /// Refused for good, with the server's reply.
     pub failed: Vec<(String, String)>,
     /// Refused for now (4xx at RCPT, or the transaction failed before the
-    /// message went out): pending again, for a later attempt.
+    /// message went out): deferred to the job's next attempt.
     pub retry: Vec<String>,
+}
+
+impl BatchOutcome {
+    /// The rows a store writes for this outcome: the batch keeps the
+    /// addresses the server answered for good and is `sent`, and those
+    /// refused for now move to a new `deferred` batch; when the server
+    /// answered none for good, the batch itself is `deferred`.
+    pub(crate) fn stored(&self) -> StoredOutcome<'_> {
+        let mut kept: Vec<&str> = self.sent.iter().map(String::as_str).collect();
+        kept.extend(self.failed.iter().map(|(email, _)| email.as_str()));
+        kept.sort_unstable();
+        let mut retry: Vec<&str> = self.retry.iter().map(String::as_str).collect();
+        retry.sort_unstable();
+        if kept.is_empty() {
+            return StoredOutcome {
+                state: "deferred",
+                recipients: retry,
+                moved: None,
+            };
+        }
+        StoredOutcome {
+            state: "sent",
+            recipients: kept,
+            moved: (!retry.is_empty()).then_some(retry),
+        }
+    }
+}
+
+/// A recorded batch as stored, see [`BatchOutcome::stored`].
+pub(crate) struct StoredOutcome<'a> {
+    /// The batch's new state.
+    pub state: &'static str,
+    /// The addresses the batch keeps.
+    pub recipients: Vec<&'a str>,
+    /// The addresses of the new deferred batch.
+    pub moved: Option<Vec<&'a str>>,
+}
+
+/// The addresses of a stored batch (`list_batches.recipients`: one per
+/// line, as no SMTP address holds a line break).
+pub(crate) fn batch_recipients(stored: &str) -> Vec<String> {
+    stored
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// What became of one list's copy of a message.

@@ -188,6 +188,76 @@ fn migrating_an_up_to_date_database_changes_nothing() {
 }
 
 #[test]
+fn list_deliveries_of_version_8_move_into_batches() {
+    const TS: &str = "2026-01-01T00:00:00.000000Z";
+    each_database(|db| {
+        store::migrate_to(&db.url, 11).expect("version 11");
+        db.execute(&format!(
+            "INSERT INTO inbound_mails (id, raw_hash, message_key, subject, size_bytes, outcome, \
+                 received_at) VALUES (1, 'h', 'k', 'Hi', 10, 'accepted', '{TS}'); \
+             INSERT INTO list_messages (id, inbound_mail_id, mailing_list_id, message_key, token, \
+                 state, subject, sender, is_reply_due, recipients, sent, failed, received_at, \
+                 planned_at) \
+             VALUES (1, 1, 1, 'k', 't', 'delivering', 'Hi', 's@example.test', FALSE, 7, 1, 1, \
+                 '{TS}', '{TS}'); \
+             INSERT INTO list_deliveries (list_message_id, email, batch, state, error) VALUES \
+                 (1, 'a@x.test', 0, 'sent', NULL), (1, 'b@x.test', 0, 'failed', '550 unknown'), \
+                 (1, 'c@x.test', 0, 'pending', NULL), (1, 'd@x.test', 1, 'handed', NULL), \
+                 (1, 'e@x.test', 1, 'handed', NULL), (1, 'f@x.test', 2, 'pending', NULL), \
+                 (1, 'g@x.test', 2, 'pending', NULL);"
+        ));
+        store::migrate(&db.url).expect("migrated");
+        let s = store::open(&db.url, org()).expect("opened");
+        let id = hitcore::ListMessageId(1);
+        let pending = |s: &dyn store::Store| -> Vec<Vec<String>> {
+            s.pending_batches(id, None, 10)
+                .expect("batches")
+                .into_iter()
+                .map(|b| b.recipients)
+                .collect()
+        };
+        assert_eq!(
+            pending(&*s),
+            [vec!["c@x.test"], vec!["f@x.test", "g@x.test"]]
+        );
+        // The handed-over pair is uncertain, never sent again.
+        assert_eq!(s.resume_deliveries(id).expect("resumed"), 2);
+        assert_eq!(pending(&*s).len(), 2);
+        // A batch moved off a converted one gets a number of its own.
+        let last = s.pending_batches(id, None, 10).expect("batches")[1].clone();
+        s.record_batch(
+            id,
+            last.number,
+            &hitcore::list_mail::BatchOutcome {
+                sent: vec!["f@x.test".to_owned()],
+                retry: vec!["g@x.test".to_owned()],
+                ..Default::default()
+            },
+        )
+        .expect("recorded");
+        s.resume_deliveries(id).expect("resumed");
+        let numbers: Vec<u64> = s
+            .pending_batches(id, None, 10)
+            .expect("batches")
+            .iter()
+            .map(|b| b.number)
+            .collect();
+        assert_eq!(numbers.len(), 2);
+        assert!(numbers[1] > last.number, "{numbers:?}");
+        let summary = &s.list_messages(hitcore::MailingListId(1), 1).expect("list")[0];
+        assert_eq!(
+            (
+                summary.recipients,
+                summary.sent,
+                summary.failed,
+                summary.uncertain
+            ),
+            (7, 2, 1, 2)
+        );
+    });
+}
+
+#[test]
 fn database_behind_is_refused_for_serving_naming_the_migrate_command() {
     each_database(|db| {
         store::migrate_to(&db.url, INITIAL_VERSION).expect("version 1");

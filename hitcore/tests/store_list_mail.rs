@@ -2,8 +2,9 @@
 //! message is recorded once, whatever number of times it is fetched; each
 //! list gets one copy of a message however many copies arrive; the
 //! recipients are planned once, in batches; a batch handed over and never
-//! settled becomes uncertain and is not offered again; counts follow the
-//! deliveries; the raw bytes go once every copy is finished.
+//! settled becomes uncertain and is not offered again; recipients refused
+//! for now come back on the next attempt; counts follow the outcomes; the
+//! raw bytes go once every copy is finished.
 //!
 //! Runs on SQLite in memory and in a file always, and on PostgreSQL when
 //! `HIT_TEST_POSTGRES_URL` is set, each with a fresh database.
@@ -234,8 +235,8 @@ fn a_batch_handed_over_but_never_settled_becomes_uncertain_and_is_not_offered_ag
             "a handed batch is not pending"
         );
         // The worker died here; the next attempt settles it first.
-        assert_eq!(w.s.settle_handed(id).expect("settled"), 2);
-        assert_eq!(w.s.settle_handed(id).expect("settled"), 0);
+        assert_eq!(w.s.resume_deliveries(id).expect("resumed"), 2);
+        assert_eq!(w.s.resume_deliveries(id).expect("resumed"), 0);
         let summary = &w.s.list_messages(l.id, 1).expect("list")[0];
         assert_eq!(
             (summary.recipients, summary.uncertain, summary.sent),
@@ -245,7 +246,7 @@ fn a_batch_handed_over_but_never_settled_becomes_uncertain_and_is_not_offered_ag
 }
 
 #[test]
-fn batch_outcomes_set_states_and_counts_and_retries_come_back() {
+fn batch_outcomes_set_counts_and_retries_come_back_on_the_next_attempt() {
     each_store(|w| {
         let group = w.members(&w.root, "Club members");
         let l = list_of_members(w, &group, "Club");
@@ -255,7 +256,7 @@ fn batch_outcomes_set_states_and_counts_and_retries_come_back() {
         let id = new_copies(&record(w.s, &inbound(RAW, "k"), &[delivering(l.id)]))[0];
         w.s.plan_deliveries(id, day(1), 3, t0()).expect("plan");
         let batch = &w.s.pending_batches(id, None, 1).expect("batches")[0];
-        let emails: Vec<String> = batch.recipients.iter().map(|r| r.email.clone()).collect();
+        let emails = batch.recipients.clone();
         w.s.mark_handed(id, batch.number).expect("handed");
         let outcome = BatchOutcome {
             sent: vec![emails[0].clone()],
@@ -264,12 +265,76 @@ fn batch_outcomes_set_states_and_counts_and_retries_come_back() {
         };
         w.s.record_batch(id, batch.number, &outcome)
             .expect("recorded");
+        // A second record of the same batch (a job repeating its last
+        // step) counts nothing twice and moves nobody again.
+        w.s.record_batch(id, batch.number, &outcome)
+            .expect("recorded again");
         let summary = &w.s.list_messages(l.id, 1).expect("list")[0];
         assert_eq!((summary.sent, summary.failed, summary.uncertain), (1, 1, 0));
+        assert_eq!(
+            w.s.pending_batches(id, None, 10).expect("batches"),
+            [],
+            "a recipient refused for now waits for the next attempt"
+        );
+        assert_eq!(w.s.resume_deliveries(id).expect("resumed"), 0);
         let again = w.s.pending_batches(id, None, 10).expect("batches");
         assert_eq!(again.len(), 1);
-        assert_eq!(again[0].recipients.len(), 1);
-        assert_eq!(again[0].recipients[0].email, emails[2]);
+        assert_ne!(again[0].number, batch.number);
+        assert_eq!(again[0].recipients, [emails[2].clone()]);
+        w.s.record_batch(
+            id,
+            again[0].number,
+            &BatchOutcome {
+                sent: vec![emails[2].clone()],
+                ..BatchOutcome::default()
+            },
+        )
+        .expect("recorded");
+        let summary = &w.s.list_messages(l.id, 1).expect("list")[0];
+        assert_eq!(
+            (summary.recipients, summary.sent, summary.failed),
+            (3, 2, 1)
+        );
+        assert_eq!(w.s.pending_batches(id, None, 10).expect("batches"), []);
+    });
+}
+
+#[test]
+fn a_batch_refused_whole_for_now_is_sent_again_on_the_next_attempt() {
+    each_store(|w| {
+        let group = w.members(&w.root, "Club members");
+        let l = list_of_members(w, &group, "Club");
+        for n in 0..4 {
+            member(w, &group, n);
+        }
+        let id = new_copies(&record(w.s, &inbound(RAW, "k"), &[delivering(l.id)]))[0];
+        w.s.plan_deliveries(id, day(1), 2, t0()).expect("plan");
+        let batches = w.s.pending_batches(id, None, 10).expect("batches");
+        let first = &batches[0];
+        w.s.record_batch(
+            id,
+            first.number,
+            &BatchOutcome {
+                retry: first.recipients.clone(),
+                ..BatchOutcome::default()
+            },
+        )
+        .expect("recorded");
+        let numbers = |w: &World<'_>| -> Vec<u64> {
+            w.s.pending_batches(id, None, 10)
+                .expect("batches")
+                .iter()
+                .map(|b| b.number)
+                .collect()
+        };
+        assert_eq!(numbers(w), [batches[1].number]);
+        w.s.resume_deliveries(id).expect("resumed");
+        assert_eq!(numbers(w), [first.number, batches[1].number]);
+        let summary = &w.s.list_messages(l.id, 1).expect("list")[0];
+        assert_eq!(
+            (summary.recipients, summary.sent, summary.failed),
+            (4, 0, 0)
+        );
     });
 }
 

@@ -82,6 +82,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "events",
         sql: include_str!("../../../migrations/0011_events.sql"),
     },
+    Migration {
+        version: 12,
+        name: "list_batches",
+        sql: include_str!("../../../migrations/0012_list_batches.sql"),
+    },
 ];
 
 /// The version of `schema.sql`.

@@ -818,8 +818,8 @@ pub trait ListMailRepo {
     fn inbound_raw(&self, id: crate::id::InboundMailId) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Writes the addresses the list's mail goes to `today` as pending
-    /// deliveries, `batch_size` to an SMTP transaction, unless they are
-    /// written already. Returns the number of addresses.
+    /// batches of `batch_size` (one SMTP transaction each), unless they
+    /// are written already. Returns the number of addresses.
     fn plan_deliveries(
         &self,
         id: crate::id::ListMessageId,
@@ -828,13 +828,15 @@ pub trait ListMailRepo {
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
 
-    /// Deliveries still marked as handed over from an earlier attempt
-    /// that ended without a reply (the worker died): marked uncertain,
-    /// never sent again. Returns how many.
-    fn settle_handed(&self, id: crate::id::ListMessageId) -> Result<u64, StoreError>;
+    /// Readies a message's batches for a new attempt: those still marked
+    /// as handed over by an earlier attempt that ended without a reply
+    /// (the worker died) become uncertain, never sent again; those
+    /// deferred by a temporary refusal are pending again. Returns the
+    /// number of recipients that became uncertain.
+    fn resume_deliveries(&self, id: crate::id::ListMessageId) -> Result<u64, StoreError>;
 
-    /// The pending recipients of every batch numbered above `after` (all
-    /// when `None`), up to `limit` batches, in batch order.
+    /// The pending batches numbered above `after` (all when `None`), up
+    /// to `limit` of them, in batch order.
     fn pending_batches(
         &self,
         id: crate::id::ListMessageId,
@@ -842,12 +844,14 @@ pub trait ListMailRepo {
         limit: u32,
     ) -> Result<Vec<crate::list_mail::Batch>, StoreError>;
 
-    /// Marks a batch's pending recipients as handed over to the mail
-    /// server; committed before the message bytes go out.
+    /// Marks a pending batch as handed over to the mail server;
+    /// committed before the message bytes go out.
     fn mark_handed(&self, id: crate::id::ListMessageId, batch: u64) -> Result<(), StoreError>;
 
-    /// Records what the server said about a batch and updates the
-    /// message's counts.
+    /// Records what the server said about a batch handed over or pending,
+    /// and updates the message's counts; the recipients to retry move to
+    /// a new batch, deferred to the next attempt. A batch recorded
+    /// already is left as it is.
     fn record_batch(
         &self,
         id: crate::id::ListMessageId,

@@ -35,6 +35,21 @@ pub(crate) const MAX_TERMS: usize = 5;
 /// Column constraints name their column in the drivers' messages already.
 const UNIQUE_INDEXES: [(&str, &str); 1] = [("people_email_key", "email")];
 
+/// The delivery counts of a list message, as the columns `sent, failed,
+/// uncertain` of a query over `list_messages` (both dialects). They are
+/// counted from its batches when read rather than kept on the message: a
+/// counter there would be one row that every batch of the message
+/// updates, and the sending sessions would queue on its lock.
+pub(crate) const LIST_MESSAGE_COUNTS: &str = "\
+    CAST((SELECT coalesce(sum(b.size), 0) FROM list_batches b \
+          WHERE b.list_message_id = list_messages.id AND b.state = 'sent') \
+         - (SELECT count(*) FROM list_refusals f WHERE f.list_message_id = list_messages.id) \
+         AS BIGINT) AS sent, \
+    (SELECT count(*) FROM list_refusals f WHERE f.list_message_id = list_messages.id) AS failed, \
+    CAST((SELECT coalesce(sum(b.size), 0) FROM list_batches b \
+          WHERE b.list_message_id = list_messages.id AND b.state = 'uncertain') \
+         AS BIGINT) AS uncertain";
+
 /// A timestamp as stored.
 pub(crate) fn timestamp_text(t: DateTime<Utc>) -> String {
     t.format(TIMESTAMP_FORMAT).to_string()

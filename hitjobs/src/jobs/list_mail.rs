@@ -126,7 +126,7 @@ fn forward<S: Store + ?Sized>(
     inspection: &Inspection,
 ) -> anyhow::Result<()> {
     let store = ctx.store();
-    let uncertain = store.settle_handed(message.id)?;
+    let uncertain = store.resume_deliveries(message.id)?;
     if uncertain > 0 {
         tracing::warn!(
             list_message.id = %message.id,
@@ -243,7 +243,7 @@ impl<S: Store + ?Sized> Sending<'_, S> {
         let mail = OutgoingMail {
             envelope: Envelope {
                 from: Some(self.from.clone()),
-                to: batch.recipients.iter().map(|r| r.email.clone()).collect(),
+                to: batch.recipients.clone(),
             },
             message: self.bytes.clone(),
         };

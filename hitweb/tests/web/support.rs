@@ -269,8 +269,8 @@ impl ListMailRepo for CountingStore {
     ) -> Result<u64, StoreError> {
         self.call(|s| s.plan_deliveries(id, today, batch_size, now))
     }
-    fn settle_handed(&self, id: hitcore::ListMessageId) -> Result<u64, StoreError> {
-        self.call(|s| s.settle_handed(id))
+    fn resume_deliveries(&self, id: hitcore::ListMessageId) -> Result<u64, StoreError> {
+        self.call(|s| s.resume_deliveries(id))
     }
     fn pending_batches(
         &self,

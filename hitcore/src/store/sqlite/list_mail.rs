@@ -1,16 +1,17 @@
 //! [`ListMailRepo`] on SQLite: inbound list mail, each list's copy and the
-//! delivery state of its recipients.
+//! delivery state of its batches.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-use crate::id::{InboundMailId, ListMessageId, MailingListId, PersonId};
+use crate::id::{InboundMailId, ListMessageId, MailingListId};
 use crate::jobs::NewJob;
 use crate::list_mail::{
-    Batch, BatchOutcome, BatchRecipient, ListMessage, ListMessageState, ListMessageSummary,
-    NewInboundMail, NewListMessage, Recorded,
+    Batch, BatchOutcome, ListMessage, ListMessageState, ListMessageSummary, NewInboundMail,
+    NewListMessage, Recorded, batch_recipients,
 };
 use crate::store::jobs::count_enqueued;
+use crate::store::sql::LIST_MESSAGE_COUNTS;
 use crate::store::{ListMailRepo, StoreError};
 
 use super::jobs::enqueue_in;
@@ -97,18 +98,22 @@ impl ListMailRepo for SqliteStore {
                 return Err(StoreError::NotFound);
             };
             if !is_planned {
+                // The query yields each address once; numbered in address
+                // order, `batch_size` addresses make a batch.
                 let sql = format!(
-                    "INSERT INTO list_deliveries (list_message_id, email, person_id, batch, state) \
-                     SELECT ?3, email, person_id, (row_number() OVER (ORDER BY email) - 1) / ?4, \
-                            'pending' \
-                     FROM ({RECIPIENTS_SQL}) WHERE email IS NOT NULL \
-                     ON CONFLICT DO NOTHING"
+                    "INSERT INTO list_batches (list_message_id, batch, state, recipients, size) \
+                     SELECT ?3, n / ?4, 'pending', group_concat(email, char(10) ORDER BY email), \
+                            count(*) \
+                     FROM (SELECT email, row_number() OVER (ORDER BY email) - 1 AS n \
+                           FROM ({RECIPIENTS_SQL}) WHERE email IS NOT NULL) \
+                     GROUP BY n / ?4"
                 );
                 tx.prepare_cached(&sql)?
                     .execute(params![list, Day(today), id.0, i64::from(batch_size.max(1))])?;
                 tx.prepare_cached(
-                    "UPDATE list_messages SET planned_at = ?2, recipients = \
-                     (SELECT count(*) FROM list_deliveries WHERE list_message_id = ?1) \
+                    "UPDATE list_messages SET planned_at = ?2, \
+                         (batches, recipients) = (SELECT count(*), coalesce(sum(size), 0) \
+                                                  FROM list_batches WHERE list_message_id = ?1) \
                      WHERE id = ?1",
                 )?
                 .execute(params![id.0, Ts(now)])?;
@@ -121,18 +126,21 @@ impl ListMailRepo for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(list_message.id = %id))]
-    fn settle_handed(&self, id: ListMessageId) -> Result<u64, StoreError> {
+    fn resume_deliveries(&self, id: ListMessageId) -> Result<u64, StoreError> {
         self.write(|tx| {
-            let n = tx
+            let uncertain: i64 = tx
                 .prepare_cached(
-                    "UPDATE list_deliveries SET state = 'uncertain' \
-                     WHERE list_message_id = ?1 AND state = 'handed'",
+                    "UPDATE list_batches SET state = 'uncertain' \
+                     WHERE list_message_id = ?1 AND state = 'handed' RETURNING size",
                 )?
-                .execute([id.0])?;
-            if n > 0 {
-                refresh_counts(tx, id)?;
-            }
-            Ok(n as u64)
+                .query_map([id.0], |r| r.get::<_, i64>(0))?
+                .sum::<Result<_, _>>()?;
+            tx.prepare_cached(
+                "UPDATE list_batches SET state = 'pending' \
+                 WHERE list_message_id = ?1 AND state = 'deferred'",
+            )?
+            .execute([id.0])?;
+            Ok(count(uncertain))
         })
     }
 
@@ -145,45 +153,24 @@ impl ListMailRepo for SqliteStore {
         self.read(|c| {
             let after = after.map_or(-1, |a| i64::try_from(a).unwrap_or(i64::MAX));
             let mut stmt = c.prepare_cached(
-                "SELECT batch, email, person_id FROM list_deliveries \
-                 WHERE list_message_id = ?1 AND state = 'pending' AND batch > ?2 \
-                   AND batch <= (SELECT max(batch) FROM ( \
-                       SELECT DISTINCT batch FROM list_deliveries \
-                       WHERE list_message_id = ?1 AND state = 'pending' AND batch > ?2 \
-                       ORDER BY batch LIMIT ?3) AS next_batches) \
-                 ORDER BY batch, email",
+                "SELECT batch, recipients FROM list_batches \
+                 WHERE list_message_id = ?1 AND batch > ?2 AND state = 'pending' \
+                 ORDER BY batch LIMIT ?3",
             )?;
             let rows = stmt.query_map(params![id.0, after, i64::from(limit)], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<i64>>(2)?,
-                ))
+                Ok(Batch {
+                    number: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                    recipients: batch_recipients(&r.get::<_, String>(1)?),
+                })
             })?;
-            let mut batches: Vec<Batch> = Vec::new();
-            for row in rows {
-                let (number, email, person) = row?;
-                let number = u64::try_from(number).unwrap_or(0);
-                let recipient = BatchRecipient {
-                    email,
-                    person_id: person.map(PersonId),
-                };
-                match batches.last_mut() {
-                    Some(b) if b.number == number => b.recipients.push(recipient),
-                    _ => batches.push(Batch {
-                        number,
-                        recipients: vec![recipient],
-                    }),
-                }
-            }
-            Ok(batches)
+            Ok(rows.collect::<Result<_, _>>()?)
         })
     }
 
     fn mark_handed(&self, id: ListMessageId, batch: u64) -> Result<(), StoreError> {
         self.write(|tx| {
             tx.prepare_cached(
-                "UPDATE list_deliveries SET state = 'handed' \
+                "UPDATE list_batches SET state = 'handed' \
                  WHERE list_message_id = ?1 AND batch = ?2 AND state = 'pending'",
             )?
             .execute(params![id.0, batch_number(batch)])?;
@@ -198,31 +185,41 @@ impl ListMailRepo for SqliteStore {
         batch: u64,
         outcome: &BatchOutcome,
     ) -> Result<(), StoreError> {
-        let batch = batch_number(batch);
+        let stored = outcome.stored();
         self.write(|tx| {
-            let mut set = tx.prepare_cached(
-                "UPDATE list_deliveries SET state = ?4, error = ?5 \
-                 WHERE list_message_id = ?1 AND batch = ?2 AND email = ?3 \
-                   AND state IN ('pending', 'handed')",
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE list_batches SET state = ?3, recipients = ?4, size = ?5 \
+                     WHERE list_message_id = ?1 AND batch = ?2 \
+                       AND state IN ('pending', 'handed')",
+                )?
+                .execute(params![
+                    id.0,
+                    batch_number(batch),
+                    stored.state,
+                    stored.recipients.join("\n"),
+                    stored.recipients.len() as i64
+                ])?;
+            if changed == 0 {
+                return Ok(());
+            }
+            let mut refuse = tx.prepare_cached(
+                "INSERT INTO list_refusals (list_message_id, email, error) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT DO UPDATE SET error = excluded.error",
             )?;
-            let mut sent = 0;
-            for email in &outcome.sent {
-                sent += set.execute(params![id.0, batch, email, "sent", None::<&str>])?;
-            }
-            let mut failed = 0;
             for (email, error) in &outcome.failed {
-                failed += set.execute(params![id.0, batch, email, "failed", error])?;
+                refuse.execute(params![id.0, email, error])?;
             }
-            for email in &outcome.retry {
-                set.execute(params![id.0, batch, email, "pending", None::<&str>])?;
+            drop(refuse);
+            if let Some(moved) = &stored.moved {
+                tx.prepare_cached("UPDATE list_messages SET batches = batches + 1 WHERE id = ?1")?
+                    .execute([id.0])?;
+                tx.prepare_cached(
+                    "INSERT INTO list_batches (list_message_id, batch, state, recipients, size) \
+                     SELECT id, batches - 1, 'deferred', ?2, ?3 FROM list_messages WHERE id = ?1",
+                )?
+                .execute(params![id.0, moved.join("\n"), moved.len() as i64])?;
             }
-            drop(set);
-            // Counted from the rows that changed, not recounted: a recount
-            // per batch reads every delivery of the message each time.
-            tx.prepare_cached(
-                "UPDATE list_messages SET sent = sent + ?2, failed = failed + ?3 WHERE id = ?1",
-            )?
-            .execute(params![id.0, sent as i64, failed as i64])?;
             Ok(())
         })
     }
@@ -270,11 +267,12 @@ impl ListMailRepo for SqliteStore {
         limit: u32,
     ) -> Result<Vec<ListMessageSummary>, StoreError> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
+            let sql = format!(
                 "SELECT id, mailing_list_id, subject, sender, received_at, state, recipients, \
-                        sent, failed, uncertain \
-                 FROM list_messages WHERE mailing_list_id = ?1 ORDER BY id DESC LIMIT ?2",
-            )?;
+                        {LIST_MESSAGE_COUNTS} \
+                 FROM list_messages WHERE mailing_list_id = ?1 ORDER BY id DESC LIMIT ?2"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt.query_map(params![list.0, i64::from(limit)], |r| {
                 let state: String = r.get(5)?;
                 Ok(ListMessageSummary {
@@ -366,19 +364,6 @@ fn insert_copy(
         )
         .optional()?;
     Ok(id.map(ListMessageId))
-}
-
-/// Recounts a copy's deliveries by state.
-fn refresh_counts(tx: &Transaction<'_>, id: ListMessageId) -> Result<(), StoreError> {
-    tx.prepare_cached(
-        "UPDATE list_messages SET \
-             sent = (SELECT count(*) FROM list_deliveries WHERE list_message_id = ?1 AND state = 'sent'), \
-             failed = (SELECT count(*) FROM list_deliveries WHERE list_message_id = ?1 AND state = 'failed'), \
-             uncertain = (SELECT count(*) FROM list_deliveries WHERE list_message_id = ?1 AND state = 'uncertain') \
-         WHERE id = ?1",
-    )?
-    .execute([id.0])?;
-    Ok(())
 }
 
 fn list_message_row(r: &Row<'_>) -> rusqlite::Result<ListMessage> {

@@ -91,7 +91,8 @@ reached AS (
 /// the addresses the list prefers (additional emails whose label matches
 /// a preferred label, ignoring case, and the main email when `main_email`
 /// is set); pass 2 the fallback (main email and the additional emails
-/// with `mailings`). `CROSS JOIN` keeps SQLite's planner from scanning
+/// with `mailings`). Each address gets the first pass it belongs to (see
+/// the PostgreSQL store). `CROSS JOIN` keeps SQLite's planner from scanning
 /// every additional email: the reached people are the outer loop, and
 /// each is looked up by index. Blanks are dropped first, so a person whose
 /// preferred addresses are all blank falls back; each person keeps the
@@ -99,29 +100,24 @@ reached AS (
 macro_rules! usable_cte {
     () => {
         ",
+preferred AS (
+    SELECT hit_fold(j.value) AS label FROM list, json_each(list.preferred_labels) j
+),
 addresses AS (
-    SELECT c.person_id, p.email AS email, 1 AS pass
-    FROM reached c CROSS JOIN people p ON p.id = c.person_id
-    WHERE (SELECT main_email FROM list)
-    UNION ALL
-    SELECT c.person_id, e.email, 1
-    FROM reached c CROSS JOIN additional_emails e
-    WHERE e.person_id = c.person_id AND hit_fold(e.label) IN (
-        SELECT hit_fold(j.value) FROM list, json_each(list.preferred_labels) j
-    )
-    UNION ALL
-    SELECT c.person_id, p.email, 2
+    SELECT c.person_id, p.email AS email,
+           CASE WHEN (SELECT main_email FROM list) THEN 1 ELSE 2 END AS pass
     FROM reached c CROSS JOIN people p ON p.id = c.person_id
     UNION ALL
-    SELECT c.person_id, e.email, 2
-    FROM reached c CROSS JOIN additional_emails e
-    WHERE e.person_id = c.person_id AND e.mailings = TRUE
+    SELECT c.person_id, e.email,
+           CASE WHEN hit_fold(e.label) IN (SELECT label FROM preferred) THEN 1
+                WHEN e.mailings = TRUE THEN 2 END
+    FROM reached c CROSS JOIN additional_emails e ON e.person_id = c.person_id
 ),
 usable AS (
     SELECT person_id, lower(trim(email)) AS email, pass,
            MIN(pass) OVER (PARTITION BY person_id) AS best
     FROM addresses
-    WHERE email IS NOT NULL AND trim(email) <> ''
+    WHERE pass IS NOT NULL AND email IS NOT NULL AND trim(email) <> ''
 )
 "
     };
