@@ -55,7 +55,8 @@ struct Args {
     #[arg(long, default_value_t = 4_000)]
     size: usize,
     /// Keep the list on this PostgreSQL server (in a schema of its own,
-    /// dropped at the end) instead of a SQLite file.
+    /// dropped at the end, with the server's commit setting) instead of a
+    /// SQLite file.
     #[arg(long)]
     postgres: Option<String>,
     /// Relay into an in-memory mailer instead of the sink: what the
@@ -80,7 +81,7 @@ fn main() -> anyhow::Result<()> {
         None => None,
     };
     let url = match &schema {
-        Some(schema) => schema.url().to_owned(),
+        Some(schema) => schema.durable_url().to_owned(),
         None => format!("sqlite://{}", dir.path().join("relay.db").display()),
     };
     let backend = if schema.is_some() {

@@ -20,6 +20,7 @@ pub struct TestSchema {
     base: String,
     name: String,
     url: String,
+    durable_url: String,
 }
 
 impl fmt::Debug for TestSchema {
@@ -45,13 +46,13 @@ impl TestSchema {
         let mut client = connect(base_url)?;
         client.batch_execute(&format!("CREATE SCHEMA \"{name}\""))?;
         let separator = if base_url.contains('?') { '&' } else { '?' };
-        let url = format!(
-            "{base_url}{separator}options=-csearch_path%3D{name}%20-csynchronous_commit%3Doff"
-        );
+        let durable_url = format!("{base_url}{separator}options=-csearch_path%3D{name}");
+        let url = format!("{durable_url}%20-csynchronous_commit%3Doff");
         Ok(TestSchema {
             base: base_url.to_owned(),
             name,
             url,
+            durable_url,
         })
     }
 
@@ -63,6 +64,12 @@ impl TestSchema {
     /// The database URL whose connections put this schema first.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// [`TestSchema::url`] with the server's own commit setting: commits
+    /// wait for the disk, as in production. For benchmarks.
+    pub fn durable_url(&self) -> &str {
+        &self.durable_url
     }
 
     fn drop_schema(&self) -> Result<(), StoreError> {
