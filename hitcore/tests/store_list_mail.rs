@@ -228,7 +228,11 @@ fn a_batch_handed_over_but_never_settled_becomes_uncertain_and_is_not_offered_ag
         }
         let id = new_copies(&record(w.s, &inbound(RAW, "k"), &[delivering(l.id)]))[0];
         w.s.plan_deliveries(id, day(1), 2, t0()).expect("plan");
-        w.s.mark_handed(id, 0).expect("handed");
+        assert!(w.s.mark_handed(id, 0).expect("handed"));
+        assert!(
+            !w.s.mark_handed(id, 0).expect("handed"),
+            "a batch another attempt has handed over is not handed over again"
+        );
         assert_eq!(
             w.s.pending_batches(id, None, 10).expect("batches").len(),
             1,
@@ -257,7 +261,7 @@ fn batch_outcomes_set_counts_and_retries_come_back_on_the_next_attempt() {
         w.s.plan_deliveries(id, day(1), 3, t0()).expect("plan");
         let batch = &w.s.pending_batches(id, None, 1).expect("batches")[0];
         let emails = batch.recipients.clone();
-        w.s.mark_handed(id, batch.number).expect("handed");
+        assert!(w.s.mark_handed(id, batch.number).expect("handed"));
         let outcome = BatchOutcome {
             sent: vec![emails[0].clone()],
             failed: vec![(emails[1].clone(), "550 no such user".to_owned())],

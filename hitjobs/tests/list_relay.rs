@@ -24,7 +24,9 @@ use hitcore::seed::{SeedOptions, load_demo};
 use hitcore::store::Store;
 use hitjobs::clock::ManualClock;
 use hitjobs::jobs::{self, MailRetrieve, Services};
-use hitjobs::mail::{MailSettings, MemoryMailer, SecretUrl};
+use hitjobs::mail::{
+    Delivery, MailSettings, Mailer, MemoryMailer, OutgoingMail, SecretUrl, SendError,
+};
 use hitjobs::{InlineWorker, Worker, WorkerOptions};
 
 const LIST_DOMAIN: &str = "lists.example.test";
@@ -103,15 +105,20 @@ impl Relay {
     }
 
     fn worker(&self) -> InlineWorker<dyn Store> {
+        self.worker_with(self.mailer.clone(), MailSettings::default().smtp_sessions)
+    }
+
+    /// A worker sending through `mailer`, `sessions` transactions at once.
+    fn worker_with(&self, mailer: Arc<dyn Mailer>, sessions: usize) -> InlineWorker<dyn Store> {
         let url = format!("folder://{}", self.inbox.path().display());
         let settings = MailSettings {
             list_domain: LIST_DOMAIN.to_owned(),
             from: "noreply@example.test".to_owned(),
             batch_size: 2,
             retriever_url: Some(SecretUrl::new(url)),
+            smtp_sessions: sessions,
             ..MailSettings::default()
         };
-        let mailer: Arc<dyn hitjobs::mail::Mailer> = self.mailer.clone();
         let services = Services::new(common::org(), common::storage())
             .with_mailer(mailer)
             .with_mail_settings(settings);
@@ -128,7 +135,10 @@ impl Relay {
 
     /// Fetches the mailbox and runs every job that follows.
     fn retrieve_and_deliver(&self) {
-        let worker = self.worker();
+        self.retrieve_and_deliver_with(&self.worker());
+    }
+
+    fn retrieve_and_deliver_with(&self, worker: &InlineWorker<dyn Store>) {
         self.store()
             .enqueue(&NewJob::of(&MailRetrieve {}, t0()).expect("job"), t0())
             .expect("enqueued");
@@ -248,6 +258,88 @@ fn a_subscriber_message_reaches_every_recipient_once_in_batches() {
         assert_eq!(
             (messages[0].recipients, messages[0].sent),
             (expected.len() as u64, expected.len() as u64)
+        );
+    }
+}
+
+/// Sends through a [`MemoryMailer`], and before its second transaction
+/// turns the batches recorded as sent back to handed over: what a crash
+/// of PostgreSQL does to records that committed without waiting for the
+/// disk, while the pool reconnects and the attempt goes on.
+#[derive(Debug)]
+struct LosingRecords {
+    inner: Arc<MemoryMailer>,
+    url: String,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl Mailer for LosingRecords {
+    fn send_with_handover(
+        &self,
+        mail: &OutgoingMail,
+        handing_over: &mut dyn FnMut(&Delivery) -> anyhow::Result<()>,
+    ) -> Result<Delivery, SendError> {
+        if self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            let lose = "UPDATE list_batches SET state = 'handed' WHERE state = 'sent'";
+            if self.url.starts_with("postgres") {
+                let mut c =
+                    postgres::Client::connect(&self.url, postgres::NoTls).expect("connected");
+                c.batch_execute(lose).expect(lose);
+            } else {
+                let path = self.url.strip_prefix("sqlite://").expect("a sqlite:// URL");
+                rusqlite::Connection::open(path)
+                    .and_then(|c| c.execute_batch(lose))
+                    .expect(lose);
+            }
+        }
+        self.inner.send_with_handover(mail, handing_over)
+    }
+}
+
+#[test]
+fn a_batch_whose_record_was_lost_counts_as_uncertain_and_is_not_sent_again() {
+    common::init_test_tracing();
+    for db in Db::each() {
+        let r = Relay::new(db);
+        let sender = "ann@people.example.test";
+        r.member(sender);
+        for n in 0..4 {
+            r.member(&format!("member{n}@people.example.test"));
+        }
+        let total = r
+            .store()
+            .recipients(r.list.id, t0().date_naive())
+            .expect("recipients")
+            .len();
+        r.drop_message(
+            "1.eml",
+            &message("club@lists.example.test", sender, "hello"),
+        );
+        let mailer = Arc::new(LosingRecords {
+            inner: Arc::clone(&r.mailer),
+            url: r.db.url.clone(),
+            calls: std::sync::atomic::AtomicUsize::new(0),
+        });
+
+        r.retrieve_and_deliver_with(&r.worker_with(mailer, 1));
+
+        let mut envelope_to: Vec<String> = r
+            .mailer
+            .sent()
+            .iter()
+            .flat_map(|m| m.envelope.to.clone())
+            .collect();
+        let sent = envelope_to.len();
+        envelope_to.sort();
+        envelope_to.dedup();
+        assert_eq!((sent, envelope_to.len()), (total, total), "each once");
+        let m = &r.messages()[0];
+        assert_eq!(m.state, ListMessageState::Finished, "{}", r.db.name);
+        assert_eq!(
+            (m.recipients, m.sent, m.uncertain),
+            (total as u64, total as u64 - 2, 2),
+            "{}: the first batch of two lost its record",
+            r.db.name
         );
     }
 }

@@ -845,8 +845,10 @@ pub trait ListMailRepo {
     ) -> Result<Vec<crate::list_mail::Batch>, StoreError>;
 
     /// Marks a pending batch as handed over to the mail server;
-    /// committed before the message bytes go out.
-    fn mark_handed(&self, id: crate::id::ListMessageId, batch: u64) -> Result<(), StoreError>;
+    /// committed before the message bytes go out. `false` when the batch
+    /// was no longer pending (another attempt of the job has it): its
+    /// bytes must not go out.
+    fn mark_handed(&self, id: crate::id::ListMessageId, batch: u64) -> Result<bool, StoreError>;
 
     /// Records what the server said about a batch handed over or pending,
     /// and updates the message's counts; the recipients to retry move to

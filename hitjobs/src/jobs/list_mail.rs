@@ -174,6 +174,27 @@ fn forward<S: Store + ?Sized>(
             message.id
         ));
     }
+    // Every batch was recorded, unless a record was lost: on PostgreSQL
+    // it commits without waiting for the disk, and the pool reconnects
+    // after a database restart without this attempt noticing. Settled as
+    // the next attempt would settle them, before the copy is finished.
+    let lost = store.resume_deliveries(message.id)?;
+    if lost > 0 {
+        tracing::warn!(
+            list_message.id = %message.id,
+            mail.uncertain = lost,
+            "the records of {lost} recipients of list message {} handed over were lost; \
+             they are not sent again",
+            message.id
+        );
+    }
+    if !store.pending_batches(message.id, None, 1)?.is_empty() {
+        return Err(anyhow!(
+            "batches of list message {} lost their records before they were sent; \
+             trying again later",
+            message.id
+        ));
+    }
     Ok(())
 }
 
@@ -248,7 +269,13 @@ impl<S: Store + ?Sized> Sending<'_, S> {
             message: self.bytes.clone(),
         };
         let sent = self.mailer.send_with_handover(&mail, &mut |_| {
-            self.store.mark_handed(self.id, batch.number)?;
+            if !self.store.mark_handed(self.id, batch.number)? {
+                return Err(anyhow!(
+                    "batch {} of list message {} is no longer pending: another attempt has it",
+                    batch.number,
+                    self.id
+                ));
+            }
             crash::point("deliver.after_handover");
             Ok(())
         });

@@ -280,7 +280,7 @@ impl ListMailRepo for CountingStore {
     ) -> Result<Vec<hitcore::list_mail::Batch>, StoreError> {
         self.call(|s| s.pending_batches(id, after, limit))
     }
-    fn mark_handed(&self, id: hitcore::ListMessageId, batch: u64) -> Result<(), StoreError> {
+    fn mark_handed(&self, id: hitcore::ListMessageId, batch: u64) -> Result<bool, StoreError> {
         self.call(|s| s.mark_handed(id, batch))
     }
     fn record_batch(

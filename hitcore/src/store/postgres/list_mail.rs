@@ -22,11 +22,11 @@ const LIST_MESSAGE_COLUMNS: &str = "id, inbound_mail_id, mailing_list_id, token,
      is_reply_due, planned_at IS NOT NULL, finished_at IS NOT NULL, subject";
 
 // Every write here runs `READ COMMITTED` (`queue_write`, or one statement
-// on its own), like the job queue's: the batches of one message are settled from several threads at
-// once and all add to the same counters, which `SERIALIZABLE` would turn
-// into serialization failures; each statement's own row locks and
-// conditions (`state IN ('pending', 'handed')`, `ON CONFLICT`) keep them
-// correct.
+// on its own), like the job queue's: the batches of one message are
+// recorded from several threads at once, and a deferred batch takes its
+// number from the message's row, which `SERIALIZABLE` would turn into
+// serialization failures; each statement's own row locks and conditions
+// (`state IN ('pending', 'handed')`, `ON CONFLICT`) keep them correct.
 impl ListMailRepo for PostgresStore {
     #[tracing::instrument(skip_all, fields(mail.copies = copies.len()))]
     fn record_inbound(
@@ -193,14 +193,14 @@ impl ListMailRepo for PostgresStore {
     // transaction, with their parameter types given (`execute_typed`):
     // one round trip each instead of five (begin, prepare, execute,
     // commit) and more.
-    fn mark_handed(&self, id: ListMessageId, batch: u64) -> Result<(), StoreError> {
+    fn mark_handed(&self, id: ListMessageId, batch: u64) -> Result<bool, StoreError> {
         self.read(|c| {
-            c.execute_typed(
+            let changed = c.execute_typed(
                 "UPDATE list_batches SET state = 'handed' \
                  WHERE list_message_id = $1 AND batch = $2 AND state = 'pending'",
                 &[(&id.0, Type::INT8), (&batch_number(batch), Type::INT8)],
             )?;
-            Ok(())
+            Ok(changed == 1)
         })
     }
 

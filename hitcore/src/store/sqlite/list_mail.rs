@@ -167,14 +167,15 @@ impl ListMailRepo for SqliteStore {
         })
     }
 
-    fn mark_handed(&self, id: ListMessageId, batch: u64) -> Result<(), StoreError> {
+    fn mark_handed(&self, id: ListMessageId, batch: u64) -> Result<bool, StoreError> {
         self.write(|tx| {
-            tx.prepare_cached(
-                "UPDATE list_batches SET state = 'handed' \
-                 WHERE list_message_id = ?1 AND batch = ?2 AND state = 'pending'",
-            )?
-            .execute(params![id.0, batch_number(batch)])?;
-            Ok(())
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE list_batches SET state = 'handed' \
+                     WHERE list_message_id = ?1 AND batch = ?2 AND state = 'pending'",
+                )?
+                .execute(params![id.0, batch_number(batch)])?;
+            Ok(changed == 1)
         })
     }
 

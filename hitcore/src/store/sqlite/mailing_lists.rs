@@ -96,7 +96,8 @@ reached AS (
 /// every additional email: the reached people are the outer loop, and
 /// each is looked up by index. Blanks are dropped first, so a person whose
 /// preferred addresses are all blank falls back; each person keeps the
-/// addresses of their best pass.
+/// addresses of their best pass. An address with a line break is never
+/// used (see the PostgreSQL store).
 macro_rules! usable_cte {
     () => {
         ",
@@ -118,6 +119,7 @@ usable AS (
            MIN(pass) OVER (PARTITION BY person_id) AS best
     FROM addresses
     WHERE pass IS NOT NULL AND email IS NOT NULL AND trim(email) <> ''
+      AND instr(email, char(10)) = 0 AND instr(email, char(13)) = 0
 )
 "
     };
