@@ -238,6 +238,8 @@ fn a_batch_handed_over_but_never_settled_becomes_uncertain_and_is_not_offered_ag
             1,
             "a handed batch is not pending"
         );
+        // Only the batches named, and only while handed over.
+        assert_eq!(w.s.mark_uncertain(id, &[1]).expect("marked"), 0);
         // The worker died here; the next attempt settles it first.
         assert_eq!(w.s.resume_deliveries(id).expect("resumed"), 2);
         assert_eq!(w.s.resume_deliveries(id).expect("resumed"), 0);
@@ -246,6 +248,12 @@ fn a_batch_handed_over_but_never_settled_becomes_uncertain_and_is_not_offered_ag
             (summary.recipients, summary.uncertain, summary.sent),
             (4, 2, 0)
         );
+        // An attempt settling the batch it handed over whose record was
+        // lost; the one uncertain already counts once.
+        assert!(w.s.mark_handed(id, 1).expect("handed"));
+        assert_eq!(w.s.mark_uncertain(id, &[0, 1]).expect("marked"), 2);
+        let summary = &w.s.list_messages(l.id, 1).expect("list")[0];
+        assert_eq!((summary.uncertain, summary.sent), (4, 0));
     });
 }
 

@@ -835,6 +835,16 @@ pub trait ListMailRepo {
     /// number of recipients that became uncertain.
     fn resume_deliveries(&self, id: crate::id::ListMessageId) -> Result<u64, StoreError>;
 
+    /// Those of `batches` still marked as handed over become uncertain,
+    /// never sent again: at the end of an attempt that handed them over
+    /// and recorded them, their records were lost. Returns the number of
+    /// recipients that became uncertain.
+    fn mark_uncertain(
+        &self,
+        id: crate::id::ListMessageId,
+        batches: &[u64],
+    ) -> Result<u64, StoreError>;
+
     /// The pending batches numbered above `after` (all when `None`), up
     /// to `limit` of them, in batch order.
     fn pending_batches(

@@ -14,6 +14,7 @@
 //! else re-runs the job, which continues with the batches still pending.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -165,6 +166,8 @@ fn forward<S: Store + ?Sized>(
         id: message.id,
         from: list_address,
         bytes,
+        handed: Mutex::new(Vec::new()),
+        failed: AtomicBool::new(false),
     };
     let retry_later = sending.all_batches(services.sessions.max(1))?;
     if retry_later > 0 {
@@ -174,11 +177,17 @@ fn forward<S: Store + ?Sized>(
             message.id
         ));
     }
-    // Every batch was recorded, unless a record was lost: on PostgreSQL
-    // it commits without waiting for the disk, and the pool reconnects
-    // after a database restart without this attempt noticing. Settled as
-    // the next attempt would settle them, before the copy is finished.
-    let lost = store.resume_deliveries(message.id)?;
+    // Every batch this attempt handed over was recorded, unless a record
+    // was lost: on PostgreSQL it commits without waiting for the disk,
+    // and the pool reconnects after a database restart without this
+    // attempt noticing. Those become uncertain before the copy is
+    // finished, as the next attempt would make them; only this attempt's
+    // own, as another attempt of the job may be sending others.
+    let handed = sending
+        .handed
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    let lost = store.mark_uncertain(message.id, &handed)?;
     if lost > 0 {
         tracing::warn!(
             list_message.id = %message.id,
@@ -205,6 +214,10 @@ struct Sending<'a, S: ?Sized> {
     id: ListMessageId,
     from: String,
     bytes: Vec<u8>,
+    /// The batches this attempt marked handed over.
+    handed: Mutex<Vec<u64>>,
+    /// Set by the first sending thread that fails: the others stop.
+    failed: AtomicBool,
 }
 
 impl<S: Store + ?Sized> Sending<'_, S> {
@@ -230,6 +243,9 @@ impl<S: Store + ?Sized> Sending<'_, S> {
     fn run_parallel(&self, batches: Vec<Batch>, sessions: usize) -> anyhow::Result<u64> {
         let queue = Mutex::new(VecDeque::from(batches));
         let next = || {
+            if self.failed.load(Ordering::SeqCst) {
+                return None;
+            }
             queue
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -241,7 +257,13 @@ impl<S: Store + ?Sized> Sending<'_, S> {
                     scope.spawn(|| {
                         let mut retry = 0;
                         while let Some(batch) = next() {
-                            retry += self.one_batch(&batch)?;
+                            match self.one_batch(&batch) {
+                                Ok(n) => retry += n,
+                                Err(e) => {
+                                    self.failed.store(true, Ordering::SeqCst);
+                                    return Err(e);
+                                }
+                            }
                         }
                         Ok(retry)
                     })
@@ -276,6 +298,10 @@ impl<S: Store + ?Sized> Sending<'_, S> {
                     self.id
                 ));
             }
+            self.handed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(batch.number);
             crash::point("deliver.after_handover");
             Ok(())
         });

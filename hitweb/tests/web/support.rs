@@ -272,6 +272,14 @@ impl ListMailRepo for CountingStore {
     fn resume_deliveries(&self, id: hitcore::ListMessageId) -> Result<u64, StoreError> {
         self.call(|s| s.resume_deliveries(id))
     }
+
+    fn mark_uncertain(
+        &self,
+        id: hitcore::ListMessageId,
+        batches: &[u64],
+    ) -> Result<u64, StoreError> {
+        self.call(|s| s.mark_uncertain(id, batches))
+    }
     fn pending_batches(
         &self,
         id: hitcore::ListMessageId,

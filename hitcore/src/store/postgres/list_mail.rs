@@ -164,6 +164,22 @@ impl ListMailRepo for PostgresStore {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(list_message.id = %id))]
+    fn mark_uncertain(&self, id: ListMessageId, batches: &[u64]) -> Result<u64, StoreError> {
+        let batches: Vec<i64> = batches.iter().map(|&b| batch_number(b)).collect();
+        self.read(|c| {
+            let row = c.query_one(
+                "WITH cut_off AS ( \
+                     UPDATE list_batches SET state = 'uncertain' \
+                     WHERE list_message_id = $1 AND batch = ANY($2) AND state = 'handed' \
+                     RETURNING size) \
+                 SELECT coalesce(sum(size), 0)::BIGINT FROM cut_off",
+                &[&id.0, &batches],
+            )?;
+            Ok(count(row.try_get(0)?))
+        })
+    }
+
     fn pending_batches(
         &self,
         id: ListMessageId,

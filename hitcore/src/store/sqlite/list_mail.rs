@@ -144,6 +144,23 @@ impl ListMailRepo for SqliteStore {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(list_message.id = %id))]
+    fn mark_uncertain(&self, id: ListMessageId, batches: &[u64]) -> Result<u64, StoreError> {
+        self.write(|tx| {
+            let mut cut_off = tx.prepare_cached(
+                "UPDATE list_batches SET state = 'uncertain' \
+                 WHERE list_message_id = ?1 AND batch = ?2 AND state = 'handed' RETURNING size",
+            )?;
+            let mut uncertain = 0;
+            for &batch in batches {
+                uncertain += cut_off
+                    .query_map(params![id.0, batch_number(batch)], |r| r.get::<_, i64>(0))?
+                    .sum::<Result<i64, _>>()?;
+            }
+            Ok(count(uncertain))
+        })
+    }
+
     fn pending_batches(
         &self,
         id: ListMessageId,
