@@ -118,6 +118,18 @@ fn new_copies(r: &Recorded) -> Vec<ListMessageId> {
     }
 }
 
+/// A list of a members group with `members` members, and a message to
+/// it recorded for delivery.
+fn club_message(w: &World<'_>, members: usize) -> (Group, MailingList, ListMessageId) {
+    let group = w.members(&w.root, "Club members");
+    let l = list_of_members(w, &group, "Club");
+    for n in 0..members {
+        member(w, &group, n);
+    }
+    let id = new_copies(&record(w.s, &inbound(RAW, "k"), &[delivering(l.id)]))[0];
+    (group, l, id)
+}
+
 #[test]
 fn a_message_fetched_twice_is_recorded_once_with_one_job_per_copy() {
     each_store(|w| {
@@ -191,12 +203,7 @@ fn rejections_without_a_reply_are_finished_at_once_and_get_no_job() {
 #[test]
 fn recipients_are_planned_once_in_batches_of_the_given_size() {
     each_store(|w| {
-        let group = w.members(&w.root, "Club members");
-        let l = list_of_members(w, &group, "Club");
-        for n in 0..7 {
-            member(w, &group, n);
-        }
-        let id = new_copies(&record(w.s, &inbound(RAW, "k"), &[delivering(l.id)]))[0];
+        let (group, _, id) = club_message(w, 7);
         assert_eq!(w.s.plan_deliveries(id, day(1), 3, t0()).expect("plan"), 7);
         // A member who joins later does not change a planned message.
         member(w, &group, 7);
@@ -221,12 +228,7 @@ fn recipients_are_planned_once_in_batches_of_the_given_size() {
 #[test]
 fn a_batch_handed_over_but_never_settled_becomes_uncertain_and_is_not_offered_again() {
     each_store(|w| {
-        let group = w.members(&w.root, "Club members");
-        let l = list_of_members(w, &group, "Club");
-        for n in 0..4 {
-            member(w, &group, n);
-        }
-        let id = new_copies(&record(w.s, &inbound(RAW, "k"), &[delivering(l.id)]))[0];
+        let (_, l, id) = club_message(w, 4);
         w.s.plan_deliveries(id, day(1), 2, t0()).expect("plan");
         assert!(w.s.mark_handed(id, 0).expect("handed"));
         assert!(
@@ -260,12 +262,7 @@ fn a_batch_handed_over_but_never_settled_becomes_uncertain_and_is_not_offered_ag
 #[test]
 fn batch_outcomes_set_counts_and_retries_come_back_on_the_next_attempt() {
     each_store(|w| {
-        let group = w.members(&w.root, "Club members");
-        let l = list_of_members(w, &group, "Club");
-        for n in 0..3 {
-            member(w, &group, n);
-        }
-        let id = new_copies(&record(w.s, &inbound(RAW, "k"), &[delivering(l.id)]))[0];
+        let (_, l, id) = club_message(w, 3);
         w.s.plan_deliveries(id, day(1), 3, t0()).expect("plan");
         let batch = &w.s.pending_batches(id, None, 1).expect("batches")[0];
         let emails = batch.recipients.clone();
@@ -314,12 +311,7 @@ fn batch_outcomes_set_counts_and_retries_come_back_on_the_next_attempt() {
 #[test]
 fn a_batch_refused_whole_for_now_is_sent_again_on_the_next_attempt() {
     each_store(|w| {
-        let group = w.members(&w.root, "Club members");
-        let l = list_of_members(w, &group, "Club");
-        for n in 0..4 {
-            member(w, &group, n);
-        }
-        let id = new_copies(&record(w.s, &inbound(RAW, "k"), &[delivering(l.id)]))[0];
+        let (_, l, id) = club_message(w, 4);
         w.s.plan_deliveries(id, day(1), 2, t0()).expect("plan");
         let batches = w.s.pending_batches(id, None, 10).expect("batches");
         let first = &batches[0];

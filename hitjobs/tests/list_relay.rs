@@ -68,6 +68,17 @@ impl Relay {
         }
     }
 
+    /// [`Relay::new`] with a member who posts and four more.
+    fn with_sender_and_four_members(db: Db) -> (Relay, &'static str) {
+        let r = Relay::new(db);
+        let sender = "ann@people.example.test";
+        r.member(sender);
+        for n in 0..4 {
+            r.member(&format!("member{n}@people.example.test"));
+        }
+        (r, sender)
+    }
+
     fn store(&self) -> &dyn Store {
         self.db.store.as_ref()
     }
@@ -208,12 +219,7 @@ fn files_in(dir: &Path) -> usize {
 fn a_subscriber_message_reaches_every_recipient_once_in_batches() {
     common::init_test_tracing();
     for db in Db::each() {
-        let r = Relay::new(db);
-        let sender = "ann@people.example.test";
-        r.member(sender);
-        for n in 0..4 {
-            r.member(&format!("member{n}@people.example.test"));
-        }
+        let (r, sender) = Relay::with_sender_and_four_members(db);
         let recipients = r
             .store()
             .recipients(r.list.id, t0().date_naive())
@@ -300,12 +306,7 @@ impl Mailer for LosingRecords {
 fn a_batch_whose_record_was_lost_counts_as_uncertain_and_is_not_sent_again() {
     common::init_test_tracing();
     for db in Db::each() {
-        let r = Relay::new(db);
-        let sender = "ann@people.example.test";
-        r.member(sender);
-        for n in 0..4 {
-            r.member(&format!("member{n}@people.example.test"));
-        }
+        let (r, sender) = Relay::with_sender_and_four_members(db);
         let total = r
             .store()
             .recipients(r.list.id, t0().date_naive())
