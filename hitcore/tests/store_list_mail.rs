@@ -260,6 +260,27 @@ fn a_batch_handed_over_but_never_settled_becomes_uncertain_and_is_not_offered_ag
 }
 
 #[test]
+fn a_batch_handed_over_is_recorded_though_the_server_ended_the_connection_just_before() {
+    each_store(|w| {
+        let (_, l, id) = club_message(w, 3);
+        w.s.plan_deliveries(id, day(1), 3, t0()).expect("plan");
+        let batch = &w.s.pending_batches(id, None, 1).expect("batches")[0];
+        assert!(w.s.mark_handed(id, batch.number).expect("handed"));
+        // The SMTP server accepted the batch; meanwhile the database
+        // ended the connection the handover used a moment ago.
+        w.end_sessions();
+        let sent = BatchOutcome {
+            sent: batch.recipients.clone(),
+            ..BatchOutcome::default()
+        };
+        w.s.record_batch(id, batch.number, &sent)
+            .expect("recorded on a new connection");
+        let summary = &w.s.list_messages(l.id, 1).expect("list")[0];
+        assert_eq!((summary.sent, summary.uncertain), (3, 0));
+    });
+}
+
+#[test]
 fn batch_outcomes_set_counts_and_retries_come_back_on_the_next_attempt() {
     each_store(|w| {
         let (_, l, id) = club_message(w, 3);

@@ -108,6 +108,8 @@ pub struct TestStore {
     /// Dropped after `store`, so the pool goes before its schema.
     #[cfg(feature = "postgres")]
     _schema: Option<hitcore::store::postgres::TestSchema>,
+    /// The application name of the store's connections, on PostgreSQL.
+    sessions: Option<String>,
 }
 
 /// Every store the contract runs against: in-memory SQLite, SQLite in a
@@ -130,6 +132,7 @@ pub fn stores_for(org: Arc<Organisation>) -> Vec<TestStore> {
             _dir: None,
             #[cfg(feature = "postgres")]
             _schema: None,
+            sessions: None,
         },
         TestStore {
             name: "sqlite file",
@@ -138,6 +141,7 @@ pub fn stores_for(org: Arc<Organisation>) -> Vec<TestStore> {
             _dir: Some(dir),
             #[cfg(feature = "postgres")]
             _schema: None,
+            sessions: None,
         },
     ];
     all.extend(postgres(&org));
@@ -156,12 +160,16 @@ fn postgres(org: &Arc<Organisation>) -> Option<TestStore> {
         return None;
     };
     let schema = TestSchema::create(&base).expect("a fresh schema in HIT_TEST_POSTGRES_URL");
-    let store = PostgresStore::open(schema.url(), org.clone()).expect("PostgreSQL store");
+    // The schema's name marks the store's connections, so that a test can
+    // end them (`World::end_sessions`) without touching anyone else's.
+    let url = format!("{}&application_name={}", schema.url(), schema.name());
+    let store = PostgresStore::open(&url, org.clone()).expect("PostgreSQL store");
     Some(TestStore {
         name: "postgres",
         store: Box::new(store),
         org: org.clone(),
         _dir: None,
+        sessions: Some(schema.name().to_owned()),
         _schema: Some(schema),
     })
 }
@@ -205,6 +213,7 @@ pub fn each_store(case: impl Fn(&World<'_>)) {
 pub struct World<'a> {
     pub s: &'a dyn Store,
     pub org: &'a Organisation,
+    sessions: Option<&'a str>,
     pub root: Group,
     pub root_board: Group,
     pub root_members: Group,
@@ -222,9 +231,50 @@ impl<'a> World<'a> {
         World {
             s,
             org: &t.org,
+            sessions: t.sessions.as_deref(),
             root,
             root_board,
             root_members,
+        }
+    }
+
+    /// Has the database server end every connection of the store, as an
+    /// administrator's `pg_terminate_backend` or a proxy's restart would,
+    /// and waits until they are gone; nothing on SQLite, which has no
+    /// server.
+    #[allow(dead_code, reason = "not every test binary ends sessions")]
+    pub fn end_sessions(&self) {
+        #[cfg(feature = "postgres")]
+        self.end_postgres_sessions();
+    }
+
+    #[cfg(feature = "postgres")]
+    fn end_postgres_sessions(&self) {
+        let (Some(name), Some(base)) = (self.sessions, postgres_url()) else {
+            return;
+        };
+        let mut admin =
+            postgres::Client::connect(&base, postgres::NoTls).expect("admin connection");
+        admin
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                &[&name],
+            )
+            .expect("sessions ended");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let left: i64 = admin
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                    &[&name],
+                )
+                .expect("sessions counted")
+                .get(0);
+            if left == 0 {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "{left} sessions left");
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
 

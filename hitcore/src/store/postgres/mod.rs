@@ -35,7 +35,6 @@ use std::time::Duration;
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, GenericClient, IsolationLevel, NoTls, Row, Transaction};
-use r2d2_postgres::PostgresConnectionManager;
 
 use crate::org::Organisation;
 use crate::store::StoreError;
@@ -55,6 +54,7 @@ mod migrate;
 mod participant_export;
 mod participations;
 mod people;
+mod pool;
 mod qualifications;
 mod roles;
 mod search;
@@ -85,7 +85,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// runs on two cores (about 3 writes in 100).
 const WRITE_RETRIES: usize = 16;
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<pool::Manager>;
 /// Statement parameters.
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
@@ -180,13 +180,8 @@ impl PostgresStore {
         migration::run(&mut migrate::PostgresTarget(&mut first), Mode::Serve)?;
         drop(first);
 
-        // TODO: every statement is prepared anew on each call, and r2d2
-        // checks each connection on checkout with an empty query: two
-        // round trips on top of most calls. A per-connection statement cache
-        // (a connection manager wrapping the client) and a cheaper check
-        // would remove them; measure with the benchmark of issue 3 first.
         let jobs = Arc::new(jobs::Listener::new(config.clone()));
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = pool::Manager::new(config);
         // Checking each connection on checkout (r2d2's default, spelled
         // out because recovery depends on it) drops the ones a restarted
         // server closed, so the pool reconnects without being reopened.
@@ -234,6 +229,16 @@ impl PostgresStore {
     fn read<T>(
         &self,
         f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.pool().get().map_err(unavailable)?;
+        f(&mut conn)
+    }
+
+    /// As [`PostgresStore::read`], with the pooled connection itself, for
+    /// the statements it keeps prepared ([`pool::Conn::execute_prepared`]).
+    fn pooled<T>(
+        &self,
+        f: impl FnOnce(&mut pool::Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut conn = self.pool().get().map_err(unavailable)?;
         f(&mut conn)
