@@ -92,6 +92,8 @@ pub struct ListMessage {
     pub is_reply_due: bool,
     pub is_planned: bool,
     pub is_finished: bool,
+    /// When the message was fetched from the list mailbox.
+    pub received_at: DateTime<Utc>,
 }
 
 /// The addresses of one SMTP transaction of a list message.

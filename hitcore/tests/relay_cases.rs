@@ -112,6 +112,10 @@ fn relay(raw: &[u8], list: &MailingList, tag: Option<&str>) -> String {
         unsubscribe_url: Some("https://db.example.ch/mailing_lists/1/unsubscribe"),
         archive_url: None,
         subject_tag: tag,
+        received_at: Utc
+            .with_ymd_and_hms(2026, 3, 14, 8, 0, 0)
+            .single()
+            .expect("valid date"),
     };
     let out = forward(raw, &inspection, &headers, &settings());
     String::from_utf8(out).expect("fixtures are UTF-8")

@@ -128,6 +128,29 @@ fn body_of(raw: &[u8]) -> &[u8] {
     &[]
 }
 
+/// `body` as SMTP carries it: every line ending (CRLF, a bare LF or a
+/// bare CR) as CRLF, nothing else changed.
+fn with_crlf(body: &[u8]) -> Vec<u8> {
+    let text: Vec<u8> = body.to_vec();
+    let mut lines: Vec<&[u8]> = Vec::new();
+    let mut rest: &[u8] = &text;
+    while let Some(end) = rest.iter().position(|&b| b == b'\r' || b == b'\n') {
+        lines.push(&rest[..end]);
+        let skip = if rest[end..].starts_with(b"\r\n") {
+            2
+        } else {
+            1
+        };
+        rest = &rest[end + skip..];
+    }
+    let mut out = lines.join(&b"\r\n"[..]);
+    if !lines.is_empty() {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
 /// Runs every relay step on `raw`; returns whether it was readable.
 fn exercise(raw: &[u8], name: &str) -> bool {
     let settings = settings();
@@ -152,15 +175,20 @@ fn exercise(raw: &[u8], name: &str) -> bool {
         unsubscribe_url: Some("https://db.example.ch/u"),
         archive_url: Some("https://db.example.ch/a"),
         subject_tag: Some("eltern"),
+        received_at: Utc
+            .with_ymd_and_hms(2025, 3, 5, 11, 0, 0)
+            .single()
+            .expect("valid date"),
     };
     let out = forward(raw, &inspection, &headers, &settings);
-    assert!(out.ends_with(body_of(raw)), "{name}: body changed");
+    let body = with_crlf(body_of(raw));
+    assert!(out.ends_with(&body), "{name}: body changed");
     assert_eq!(
         body_of(&out),
-        body_of(raw),
+        body.as_slice(),
         "{name}: body not where a reader finds it"
     );
-    let head = &out[..out.len() - body_of(raw).len()];
+    let head = &out[..out.len() - body.len()];
     for line in head
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty() && *l != b"\r")

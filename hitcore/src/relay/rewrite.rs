@@ -5,6 +5,8 @@
 //! Envelope and recipients are the caller's; this module only writes the
 //! message.
 
+use chrono::{DateTime, Utc};
+
 use super::RelaySettings;
 use super::header::{
     Field, HeaderBlock, clean_text, decode_unstructured, encode_phrase, encode_unstructured,
@@ -28,6 +30,9 @@ pub struct ListHeaders<'a> {
     /// A tag such as `eltern`: the subject becomes `[eltern] <subject>`
     /// unless it already carries `[eltern]` (replies).
     pub subject_tag: Option<&'a str>,
+    /// Written as Date when the original has none (RFC 5322 requires
+    /// one): when the message reached us, so every attempt writes the same.
+    pub received_at: DateTime<Utc>,
 }
 
 /// The list address of a list: `mail_name@list_domain`, when the list has
@@ -86,6 +91,7 @@ const DROPPED: [&str; 11] = [
 ///   an empty Cc is removed.
 /// - With a `subject_tag`, the subject is re-encoded whole with the tag
 ///   in front, never half encoded (case 14).
+/// - Without a Date, the time the message reached us is written.
 /// - Without a usable Message-ID, one is made from the list-message
 ///   token in the list domain. An existing Message-ID is kept, so replies
 ///   thread; Gmail then shows its sender only their sent copy, not the
@@ -97,7 +103,8 @@ const DROPPED: [&str; 11] = [
 /// breaks normalised, so it cannot end early) or built here from cleaned
 /// text and encoded words, so no input can add a header line (case 18).
 /// The body and attachments are the bytes after the original header
-/// block, unchanged. Header lines end in CRLF.
+/// block, unchanged but for their line breaks: each is CRLF, in the header
+/// and in the body (see [`push_body`]).
 ///
 /// Limitations: a list without a valid mail name (which `decide` never
 /// forwards) is written with the noreply address in From and List-Post.
@@ -139,13 +146,41 @@ pub fn forward(
         let token = clean_token(headers.list_message);
         push_line(&mut out, &format!("Message-ID: <{token}.list@{domain}>"));
     }
-    // TODO: a message without Date leaves without one (RFC 5322 requires
-    // it); adding it needs the caller's `now` passed into `forward`.
+    if !seen.date {
+        push_line(
+            &mut out,
+            &format!("Date: {}", headers.received_at.to_rfc2822()),
+        );
+    }
     push_list_headers(&mut out, headers, &address, &domain);
 
     out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&raw[block.body_offset..]);
+    push_body(&mut out, &raw[block.body_offset..]);
     out
+}
+
+/// Writes the body with every line break as CRLF, the only one SMTP
+/// knows, and nothing else changed.
+///
+/// Mail from a folder or a Maildir often ends its lines in a bare LF.
+/// Sent as it is, a line holding just a dot between two bare LFs is not
+/// escaped by the SMTP client (which escapes dots after CRLF only), and a
+/// lenient server takes it for the end of the message: whatever follows
+/// would run as SMTP commands in the list's session (SMTP smuggling). A
+/// bare CR counts as a line ending for the same reason.
+fn push_body(out: &mut Vec<u8>, body: &[u8]) {
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'\r' if body.get(i + 1) == Some(&b'\n') => {
+                out.extend_from_slice(b"\r\n");
+                i += 1;
+            }
+            b'\r' | b'\n' => out.extend_from_slice(b"\r\n"),
+            b => out.push(b),
+        }
+        i += 1;
+    }
 }
 
 /// Which of the fields that must appear once were written.
@@ -154,6 +189,7 @@ struct Seen {
     from: bool,
     to: bool,
     reply_to: bool,
+    date: bool,
 }
 
 struct Rewriter<'r> {
@@ -190,6 +226,7 @@ impl Rewriter<'_> {
             self.push_subject(field, out);
         } else {
             self.seen.reply_to |= field.is("Reply-To");
+            self.seen.date |= field.is("Date");
             push_field(out, field);
         }
     }
@@ -329,9 +366,16 @@ mod tests {
             unsubscribe_url: Some("https://db.example.ch/lists/1/unsubscribe"),
             archive_url: None,
             subject_tag: tag,
+            received_at: received_at(),
         };
         String::from_utf8(forward(raw.as_bytes(), &inspection, &headers, &settings()))
             .expect("utf-8 output")
+    }
+
+    fn received_at() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-12-03T09:30:00Z")
+            .expect("a time")
+            .to_utc()
     }
 
     fn header_block(out: &str) -> &str {
@@ -391,6 +435,38 @@ mod tests {
             assert!(values(&out, gone).is_empty(), "{gone} kept");
         }
         assert!(out.ends_with("\r\n\r\nBody\r\n"));
+    }
+
+    #[test]
+    fn forward_dates_a_message_without_date_by_its_arrival() {
+        let out = relay(RAW, &list(), None);
+        assert_eq!(values(&out, "Date"), ["Thu, 3 Dec 2026 09:30:00 +0000"]);
+    }
+
+    #[test]
+    fn forward_keeps_the_date_of_the_original() {
+        let raw = RAW.replace(
+            "Subject: Elternabend",
+            "Date: Tue, 1 Dec 2026 18:00:00 +0100\r\nSubject: Elternabend",
+        );
+        let out = relay(&raw, &list(), None);
+        assert_eq!(values(&out, "Date"), ["Tue, 1 Dec 2026 18:00:00 +0100"]);
+    }
+
+    #[test]
+    fn forward_ends_every_body_line_in_crlf_so_no_dot_line_hides_in_it() {
+        let raw = "From: reto@example.org\nTo: eltern@db.example.ch\nSubject: Hi\n\n\
+                   Line one\n.\nMAIL FROM:<x@evil.test>\rmore\r\nlast\n";
+        let out = relay(raw, &list(), None);
+        let body = out.split_once("\r\n\r\n").expect("a body").1;
+        assert_eq!(
+            body,
+            "Line one\r\n.\r\nMAIL FROM:<x@evil.test>\r\nmore\r\nlast\r\n"
+        );
+        assert!(
+            !out.replace("\r\n", "").contains(['\r', '\n']),
+            "a bare CR or LF is left"
+        );
     }
 
     #[test]

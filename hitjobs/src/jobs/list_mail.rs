@@ -158,6 +158,7 @@ fn forward<S: Store + ?Sized>(
         unsubscribe_url: Some(&unsubscribe),
         archive_url: None,
         subject_tag: None,
+        received_at: message.received_at,
     };
     let bytes = relay::forward(raw, inspection, &headers, &services.relay);
     let sending = Sending {

@@ -19,7 +19,7 @@ use crate::store::sql::{LIST_MESSAGE_COUNTS, date_text, parse_timestamp, timesta
 use crate::store::{ListMailRepo, StoreError};
 
 const LIST_MESSAGE_COLUMNS: &str = "id, inbound_mail_id, mailing_list_id, token, state, sender, \
-     is_reply_due, planned_at IS NOT NULL, finished_at IS NOT NULL, subject";
+     is_reply_due, planned_at IS NOT NULL, finished_at IS NOT NULL, subject, received_at";
 
 // Every write here runs `READ COMMITTED` (`queue_write`, or one statement
 // on its own), like the job queue's: the batches of one message are
@@ -453,6 +453,8 @@ fn list_message_row(r: &Row) -> Result<ListMessage, StoreError> {
         is_planned: r.try_get(7)?,
         is_finished: r.try_get(8)?,
         subject: r.try_get(9)?,
+        received_at: parse_timestamp(r.try_get(10)?)
+            .map_err(|e| StoreError::Backend(Box::new(e)))?,
     })
 }
 

@@ -19,7 +19,7 @@ use super::mailing_lists::RECIPIENTS_SQL;
 use super::{Day, SqliteStore, Ts};
 
 const LIST_MESSAGE_COLUMNS: &str = "id, inbound_mail_id, mailing_list_id, token, state, sender, \
-     is_reply_due, planned_at IS NOT NULL, finished_at IS NOT NULL, subject";
+     is_reply_due, planned_at IS NOT NULL, finished_at IS NOT NULL, subject, received_at";
 
 impl ListMailRepo for SqliteStore {
     #[tracing::instrument(skip_all, fields(mail.copies = copies.len()))]
@@ -397,6 +397,7 @@ fn list_message_row(r: &Row<'_>) -> rusqlite::Result<ListMessage> {
         is_planned: r.get(7)?,
         is_finished: r.get(8)?,
         subject: r.get(9)?,
+        received_at: r.get::<_, Ts>(10)?.0,
     })
 }
 
