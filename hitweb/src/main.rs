@@ -230,7 +230,11 @@ fn open_store(config: Config, org: &Arc<Organisation>) -> anyhow::Result<(Config
     }
     if migrates_on_serve(&config) {
         let report = run_migrations(&config)?;
-        tracing::info!("Database schema: {report}");
+        // Creating the schema and each migration applied are logged as
+        // they happen; this says where an untouched database stands.
+        if !report.is_created && report.applied.is_empty() {
+            tracing::info!(schema.version = report.to, "Database schema: {report}");
+        }
     }
     let store = store::open(&config.database_url, Arc::clone(org))
         .map_err(|e| anyhow::anyhow!("DATABASE_URL={url}: {}", open_failure(&e)))?;

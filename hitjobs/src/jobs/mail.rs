@@ -144,13 +144,31 @@ fn take_one<S: Store + ?Sized>(
         mailbox.delete(message)?;
     }
     crash::point("retrieve.after_delete");
-    if let Recorded::New { inbound, copies } = &recorded {
+    if let Recorded::New {
+        inbound,
+        copies: created,
+    } = &recorded
+    {
+        // "accepted" says only that a list took a copy; what each copy
+        // became (forwarded, or an auto-reply dropped) is in its state.
+        // A copy a list had already was skipped; the others are in order.
+        let states = if created.len() == copies.len() {
+            copies
+                .iter()
+                .map(|c| format!("{} for list {}", c.state.as_str(), c.mailing_list_id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else {
+            format!("{} lists had it already", copies.len() - created.len())
+        };
         tracing::info!(
             mail.inbound_id = %inbound,
             mail.outcome = mail.outcome.as_str(),
-            mail.copies = copies.len(),
-            "Recorded list mail {inbound}: {}",
-            mail.outcome.as_str()
+            mail.copies = created.len(),
+            mail.states = %states,
+            "Recorded list mail {inbound}: {}{}{states}",
+            mail.outcome.as_str(),
+            if states.is_empty() { "" } else { ", " },
         );
     }
     Ok(())
