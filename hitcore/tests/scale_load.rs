@@ -308,3 +308,93 @@ fn administrator_gets_the_given_password_hash() {
     assert_eq!(login.person_id, ADMIN_ID);
     assert_eq!(login.password_hash.as_deref(), Some(hash.as_str()));
 }
+
+/// The forms refuse an email with a line break, but a bulk load (or an
+/// old import) writes rows as given. Such an address never reaches a
+/// list's recipients: the relay stores a batch's envelope a line each, so
+/// it would turn into two SMTP recipients.
+#[test]
+fn an_email_with_a_line_break_is_never_a_list_recipient() {
+    use hitcore::ability::{CreateMailingList, ManageSubscriptions};
+    use hitcore::id::RoleId;
+    use hitcore::mailing_list::{MailingListPatch, NewMailingList, Subscriber};
+
+    each_store(|store| {
+        load(store);
+        let (_, people, roles) = planned();
+        let today = now().date_naive();
+        let role = roles
+            .iter()
+            .find(|r| {
+                r.end_on.is_none_or(|end| end >= today)
+                    && people
+                        .iter()
+                        .any(|p| p.id == r.person_id && p.email.is_some())
+            })
+            .expect("an active role of someone with an email");
+        let holder = people
+            .iter()
+            .find(|p| p.id == role.person_id)
+            .expect("the holder");
+        let mut twins = Vec::new();
+        let mut twin_roles = Vec::new();
+        for (n, email) in ["line\nbreak@example.test", "carriage\rreturn@example.test"]
+            .into_iter()
+            .enumerate()
+        {
+            let mut twin = holder.clone();
+            twin.id = PersonId(9_001 + n as i64);
+            twin.email = Some(email.to_owned());
+            let mut twin_role = role.clone();
+            twin_role.id = RoleId(90_001 + n as i64);
+            twin_role.person_id = twin.id;
+            twins.push(twin);
+            twin_roles.push(twin_role);
+        }
+        store
+            .bulk_insert(&system(LoadBulk), &[], &twins, &twin_roles)
+            .expect("loaded as given");
+        store.bulk_finish(&system(LoadBulk)).expect("finished");
+
+        let fields = MailingListPatch {
+            name: Some("Everyone".to_owned()),
+            mail_name: Some("everyone".to_owned()),
+            ..MailingListPatch::default()
+        }
+        .validated()
+        .expect("valid list");
+        let list = store
+            .create_mailing_list(
+                &system(CreateMailingList(role.group_id)),
+                &NewMailingList {
+                    group_id: role.group_id,
+                    fields,
+                },
+                now(),
+            )
+            .expect("list");
+        store
+            .add_subscription(
+                &system(ManageSubscriptions(list.id)),
+                &Subscriber::Group {
+                    group_id: role.group_id,
+                    role_types: vec![role.role_type.clone()],
+                },
+            )
+            .expect("subscription");
+        let recipients = store.recipients(list.id, today).expect("recipients");
+        let holder_email = holder.email.as_deref().expect("an email").to_lowercase();
+        assert!(
+            recipients.iter().any(|r| r.email == holder_email),
+            "the holder's own address is used"
+        );
+        for r in &recipients {
+            assert!(
+                !r.email.contains(['\r', '\n']),
+                "{:?} has a line break",
+                r.email
+            );
+            assert!(!twins.iter().any(|t| t.id == r.person_id));
+        }
+    });
+}

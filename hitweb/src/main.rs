@@ -230,9 +230,8 @@ fn open_store(config: Config, org: &Arc<Organisation>) -> anyhow::Result<(Config
     }
     if migrates_on_serve(&config) {
         let report = run_migrations(&config)?;
-        // Creating the schema and each migration applied are logged as
-        // they happen; this says where an untouched database stands.
-        if !report.is_created && report.applied.is_empty() {
+        // Creating the schema is logged as it happens, with its version.
+        if !report.is_created {
             tracing::info!(schema.version = report.to, "Database schema: {report}");
         }
     }
