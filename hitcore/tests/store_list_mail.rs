@@ -15,7 +15,7 @@ use hitcore::ability::{CreateMailingList, ManageSubscriptions, system};
 use hitcore::group::Group;
 use hitcore::jobs::NewJob;
 use hitcore::list_mail::{
-    BatchOutcome, InboundOutcome, ListMessageState, NewInboundMail, NewListMessage, Recorded,
+    Batch, BatchOutcome, InboundOutcome, ListMessageState, NewInboundMail, NewListMessage, Recorded,
 };
 use hitcore::mailing_list::{MailingList, MailingListPatch, NewMailingList, Subscriber};
 use hitcore::person::Person;
@@ -128,6 +128,16 @@ fn club_message(w: &World<'_>, members: usize) -> (Group, MailingList, ListMessa
     }
     let id = new_copies(&record(w.s, &inbound(RAW, "k"), &[delivering(l.id)]))[0];
     (group, l, id)
+}
+
+/// [`club_message`] with three members, planned as one batch that is
+/// then handed over.
+fn three_handed_over(w: &World<'_>) -> (MailingList, ListMessageId, Batch) {
+    let (_, l, id) = club_message(w, 3);
+    w.s.plan_deliveries(id, day(1), 3, t0()).expect("plan");
+    let batch = w.s.pending_batches(id, None, 1).expect("batches").remove(0);
+    assert!(w.s.mark_handed(id, batch.number).expect("handed"));
+    (l, id, batch)
 }
 
 #[test]
@@ -262,10 +272,7 @@ fn a_batch_handed_over_but_never_settled_becomes_uncertain_and_is_not_offered_ag
 #[test]
 fn a_batch_handed_over_is_recorded_though_the_server_ended_the_connection_just_before() {
     each_store(|w| {
-        let (_, l, id) = club_message(w, 3);
-        w.s.plan_deliveries(id, day(1), 3, t0()).expect("plan");
-        let batch = &w.s.pending_batches(id, None, 1).expect("batches")[0];
-        assert!(w.s.mark_handed(id, batch.number).expect("handed"));
+        let (l, id, batch) = three_handed_over(w);
         // The SMTP server accepted the batch; meanwhile the database
         // ended the connection the handover used a moment ago.
         w.end_sessions();
@@ -283,11 +290,8 @@ fn a_batch_handed_over_is_recorded_though_the_server_ended_the_connection_just_b
 #[test]
 fn batch_outcomes_set_counts_and_retries_come_back_on_the_next_attempt() {
     each_store(|w| {
-        let (_, l, id) = club_message(w, 3);
-        w.s.plan_deliveries(id, day(1), 3, t0()).expect("plan");
-        let batch = &w.s.pending_batches(id, None, 1).expect("batches")[0];
+        let (l, id, batch) = three_handed_over(w);
         let emails = batch.recipients.clone();
-        assert!(w.s.mark_handed(id, batch.number).expect("handed"));
         let outcome = BatchOutcome {
             sent: vec![emails[0].clone()],
             failed: vec![(emails[1].clone(), "550 no such user".to_owned())],

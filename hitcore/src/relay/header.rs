@@ -142,6 +142,12 @@ fn trim_end_wsp(bytes: &[u8]) -> &[u8] {
 /// as CRLF and every stray CR as a space, so a kept field can never end
 /// early or smuggle in a line of its own.
 pub(crate) fn push_crlf_normalised(out: &mut Vec<u8>, raw: &[u8]) {
+    push_line_breaks_as_crlf(out, raw, b" ");
+}
+
+/// Writes `raw` with every CRLF and every bare LF as CRLF, and every bare
+/// CR as `bare_cr`; the other bytes as they are.
+pub(crate) fn push_line_breaks_as_crlf(out: &mut Vec<u8>, raw: &[u8], bare_cr: &[u8]) {
     let mut i = 0;
     while i < raw.len() {
         match raw[i] {
@@ -149,7 +155,7 @@ pub(crate) fn push_crlf_normalised(out: &mut Vec<u8>, raw: &[u8]) {
                 out.extend_from_slice(b"\r\n");
                 i += 1;
             }
-            b'\r' => out.push(b' '),
+            b'\r' => out.extend_from_slice(bare_cr),
             b'\n' => out.extend_from_slice(b"\r\n"),
             b => out.push(b),
         }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::RelaySettings;
 use super::header::{
     Field, HeaderBlock, clean_text, decode_unstructured, encode_phrase, encode_unstructured,
-    is_plain_address, push_crlf_normalised,
+    is_plain_address, push_crlf_normalised, push_line_breaks_as_crlf,
 };
 use super::inspect::{Inspection, LIST_MESSAGE_HEADER};
 use crate::mailing_list::{MailingList, is_valid_mail_name};
@@ -169,18 +169,7 @@ pub fn forward(
 /// would run as SMTP commands in the list's session (SMTP smuggling). A
 /// bare CR counts as a line ending for the same reason.
 fn push_body(out: &mut Vec<u8>, body: &[u8]) {
-    let mut i = 0;
-    while i < body.len() {
-        match body[i] {
-            b'\r' if body.get(i + 1) == Some(&b'\n') => {
-                out.extend_from_slice(b"\r\n");
-                i += 1;
-            }
-            b'\r' | b'\n' => out.extend_from_slice(b"\r\n"),
-            b => out.push(b),
-        }
-        i += 1;
-    }
+    push_line_breaks_as_crlf(out, body, b"\r\n");
 }
 
 /// Which of the fields that must appear once were written.

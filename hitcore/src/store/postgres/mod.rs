@@ -230,8 +230,7 @@ impl PostgresStore {
         &self,
         f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.pool().get().map_err(unavailable)?;
-        f(&mut conn)
+        self.pooled(|conn| f(conn))
     }
 
     /// As [`PostgresStore::read`], with the pooled connection itself, for
