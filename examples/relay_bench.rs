@@ -205,7 +205,7 @@ fn relay(
     );
     let mail = NewInboundMail {
         raw: raw.as_bytes(),
-        raw_hash: format!("bench-{run}-{}", list.id),
+        arrival_key: format!("bench-{run}-{}", list.id),
         message_key: format!("bench-{run}-{}", list.id),
         sender: Some("ann@example.test".to_owned()),
         subject: format!("Bench {run}"),

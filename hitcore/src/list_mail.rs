@@ -44,9 +44,9 @@ impl InboundOutcome {
 #[derive(Clone, Debug)]
 pub struct NewInboundMail<'a> {
     pub raw: &'a [u8],
-    /// sha256 of `raw`, hex: a message fetched again after a crash is
+    /// `relay::arrival_key`: a message fetched again after a crash is
     /// recognised by it.
-    pub raw_hash: String,
+    pub arrival_key: String,
     /// The duplicate key (`relay::Inspection::message_key`).
     pub message_key: String,
     pub sender: Option<String>,
@@ -74,7 +74,7 @@ pub enum Recorded {
         inbound: InboundMailId,
         copies: Vec<ListMessageId>,
     },
-    /// The same bytes were recorded before (fetched again after a crash
+    /// The same arrival was recorded before (fetched again after a crash
     /// before the mailbox deletion): nothing changed.
     Known(InboundMailId),
 }
@@ -94,6 +94,9 @@ pub struct ListMessage {
     pub is_finished: bool,
     /// When the message was fetched from the list mailbox.
     pub received_at: DateTime<Utc>,
+    /// The duplicate key it was recorded with
+    /// (`relay::Inspection::message_key`).
+    pub message_key: String,
 }
 
 /// The addresses of one SMTP transaction of a list message.
@@ -173,9 +176,14 @@ pub enum ListMessageState {
     /// The sender may not post to the list; they were told (unless the
     /// sender is automated).
     SenderRejected,
-    /// An automatic reply (out of office, a bounce of someone else's mail,
-    /// a list's own mail coming back), never fanned out.
+    /// An automatic reply (out of office, a bounce of someone else's
+    /// mail), never fanned out.
     AutoReplyDropped,
+    /// Mail carrying one of our own List-Ids coming back to a list: a
+    /// loop, dropped.
+    LoopDropped,
+    /// Above the size limit; the sender was told (unless automated).
+    TooLarge,
     /// A bounce of this list's own mail, returned to the original sender.
     BounceReturned,
 }
@@ -188,6 +196,8 @@ impl ListMessageState {
             ListMessageState::Finished => "finished",
             ListMessageState::SenderRejected => "sender_rejected",
             ListMessageState::AutoReplyDropped => "auto_reply_dropped",
+            ListMessageState::LoopDropped => "loop_dropped",
+            ListMessageState::TooLarge => "too_large",
             ListMessageState::BounceReturned => "bounce_returned",
         }
     }
@@ -199,6 +209,8 @@ impl ListMessageState {
             ListMessageState::Finished,
             ListMessageState::SenderRejected,
             ListMessageState::AutoReplyDropped,
+            ListMessageState::LoopDropped,
+            ListMessageState::TooLarge,
             ListMessageState::BounceReturned,
         ]
         .into_iter()

@@ -154,7 +154,7 @@ fn with_crlf(body: &[u8]) -> Vec<u8> {
 /// Runs every relay step on `raw`; returns whether it was readable.
 fn exercise(raw: &[u8], name: &str) -> bool {
     let settings = settings();
-    let Ok(inspection) = inspect(raw, &settings) else {
+    let Ok(inspection) = inspect(raw, name, &settings) else {
         return false;
     };
     let list = list();
@@ -205,7 +205,7 @@ fn exercise(raw: &[u8], name: &str) -> bool {
         );
     }
     assert!(
-        inspect(&out, &settings).is_ok(),
+        inspect(&out, name, &settings).is_ok(),
         "{name}: output unreadable"
     );
     let now = Utc

@@ -75,7 +75,7 @@ fn member(w: &World<'_>, group: &Group, n: usize) -> Person {
 fn inbound<'a>(raw: &'a [u8], key: &str) -> NewInboundMail<'a> {
     NewInboundMail {
         raw,
-        raw_hash: format!("hash-of-{}", String::from_utf8_lossy(raw).len()),
+        arrival_key: format!("arrival-of-{}", String::from_utf8_lossy(raw).len()),
         message_key: key.to_owned(),
         sender: Some("a@example.test".to_owned()),
         subject: "Hi".to_owned(),
@@ -154,7 +154,7 @@ fn a_message_fetched_twice_is_recorded_once_with_one_job_per_copy() {
         assert_eq!(
             record(w.s, &mail, &[delivering(a.id)]),
             Recorded::Known(id),
-            "the same bytes fetched again after a crash change nothing"
+            "the same arrival fetched again after a crash changes nothing"
         );
         assert_eq!(
             w.s.open_job_count().expect("count"),
@@ -175,9 +175,9 @@ fn another_copy_of_a_message_a_list_has_is_skipped() {
         let copy_a = b"X-Original-To: alpha@lists.test\r\nSubject: Hi\r\n\r\nHello\r\n";
         let copy_b = b"X-Original-To: beta@lists.test\r\nSubject: Hi\r\n\r\nHello\r\n\r\n";
         let mut first = inbound(copy_a, "same-key");
-        first.raw_hash = "hash-a".to_owned();
+        first.arrival_key = "arrival-a".to_owned();
         let mut second = inbound(copy_b, "same-key");
-        second.raw_hash = "hash-b".to_owned();
+        second.arrival_key = "arrival-b".to_owned();
         assert_eq!(
             new_copies(&record(w.s, &first, &[delivering(a.id)])).len(),
             1

@@ -455,6 +455,66 @@ fn one_message_for_two_lists_reaches_each_once_even_as_two_copies() {
 }
 
 #[test]
+fn a_message_without_message_id_sent_twice_is_relayed_twice_with_ids_of_its_own() {
+    common::init_test_tracing();
+    for db in Db::each() {
+        let r = Relay::new(db);
+        r.member("member0@people.example.test");
+        // Case 16: byte-identical, no Message-ID; two arrivals.
+        let raw = message(
+            "club@lists.example.test",
+            "member0@people.example.test",
+            "alarm",
+        )
+        .replace("Message-ID: <alarm@example.test>\n", "");
+        r.drop_message("1.eml", &raw);
+        r.drop_message("2.eml", &raw);
+        // A message with a Message-ID, twice: one message.
+        let kept = message(
+            "club@lists.example.test",
+            "member0@people.example.test",
+            "kept",
+        );
+        r.drop_message("3.eml", &kept);
+        r.drop_message("4.eml", &kept);
+
+        r.retrieve_and_deliver();
+
+        let ids_to_member: Vec<String> = r
+            .mailer
+            .sent()
+            .iter()
+            .filter(|m| {
+                m.envelope
+                    .to
+                    .iter()
+                    .any(|t| t == "member0@people.example.test")
+            })
+            .map(|m| {
+                let text = String::from_utf8_lossy(&m.message).into_owned();
+                text.split("\r\n")
+                    .find_map(|l| l.strip_prefix("Message-ID: "))
+                    .expect("a Message-ID")
+                    .to_owned()
+            })
+            .collect();
+        let generated: Vec<&String> = ids_to_member
+            .iter()
+            .filter(|id| id.ends_with(&format!(".list@{LIST_DOMAIN}>")))
+            .collect();
+        assert_eq!(generated.len(), 2, "{}: {ids_to_member:?}", r.db.name);
+        assert_ne!(generated[0], generated[1], "each copy has its own id");
+        let originals = ids_to_member
+            .iter()
+            .filter(|id| *id == "<kept@example.test>")
+            .count();
+        assert_eq!(originals, 1, "{}: the original id kept, once", r.db.name);
+        assert_eq!(r.messages().len(), 3);
+        assert_eq!(files_in(r.inbox.path()), 0);
+    }
+}
+
+#[test]
 fn mail_for_an_unknown_list_and_unreadable_mail_do_not_block_the_next_message() {
     common::init_test_tracing();
     for db in Db::each() {

@@ -17,11 +17,6 @@ pub const LIST_MESSAGE_HEADER: &str = "X-Hit-List-Message";
 /// Longest subject kept, in characters (as hitobito's message log).
 const SUBJECT_CHARS: usize = 256;
 
-/// The headers a mail server adds per delivery. Two copies of one message
-/// (one per list address) differ only in these, so the content hash leaves
-/// them out.
-const TRACE_HEADERS: [&str; 4] = ["X-Original-To", "Delivered-To", "Received", "Return-Path"];
-
 /// A message that cannot be acted on at all.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -37,14 +32,10 @@ pub enum Unreadable {
 /// What was read from one raw message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Inspection {
-    /// Duplicate key, the same for every copy the mail server delivers of
-    /// one message: the Message-ID (without `<>`), else the SHA-256 (hex)
-    /// of the raw message without the trace headers (X-Original-To,
-    /// Delivered-To, Received, Return-Path).
-    ///
-    /// Without a Message-ID two byte-identical sends are therefore one
-    /// message: from the mailbox alone they cannot be told from one
-    /// message delivered twice (after a crash, or once per list).
+    /// Duplicate key: the Message-ID (without `<>`), the same for every
+    /// copy the mail server delivers of one message; else the message's
+    /// [`arrival_key`], so that a message without Message-ID sent twice
+    /// is relayed twice, each time with a Message-ID of its own (case 16).
     pub message_key: String,
     /// The Message-ID without `<>`, when present and printable.
     pub message_id: Option<String>,
@@ -108,14 +99,36 @@ pub enum Automated {
     AutoReplySubject,
 }
 
-/// Reads one raw message.
+/// The key of one arrival in the list mailbox: SHA-256 (hex) of the
+/// mailbox's id for the message (IMAP UIDVALIDITY and UID, POP3 UIDL,
+/// folder file name) and its bytes.
+///
+/// The same message fetched again (after a crash between recording and
+/// deleting it) has the same key; the same bytes arriving twice have two.
+pub fn arrival_key(mailbox_id: &str, raw: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(mailbox_id.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(raw);
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Reads one raw message that arrived as `arrival` (its [`arrival_key`]).
 ///
 /// # Errors
 /// Only when there is nothing to act on: an empty input, or one without
 /// a single header field. Everything else, however broken, gives an
 /// `Inspection` (with the parts that could be read) so that the caller
 /// can record it and move on.
-pub fn inspect(raw: &[u8], settings: &RelaySettings) -> Result<Inspection, Unreadable> {
+pub fn inspect(
+    raw: &[u8],
+    arrival: &str,
+    settings: &RelaySettings,
+) -> Result<Inspection, Unreadable> {
     if raw.is_empty() {
         return Err(Unreadable::Empty);
     }
@@ -149,9 +162,7 @@ pub fn inspect(raw: &[u8], settings: &RelaySettings) -> Result<Inspection, Unrea
     let bounced_list_message = automated.and_then(|_| find_list_message(&block, raw, parsed));
 
     Ok(Inspection {
-        message_key: message_id
-            .clone()
-            .unwrap_or_else(|| content_hash(raw, &block)),
+        message_key: message_id.clone().unwrap_or_else(|| arrival.to_owned()),
         message_id,
         list_names: list_names(&block, parsed, &domain),
         sender,
@@ -185,23 +196,6 @@ fn printable_id(id: &str) -> Option<String> {
         .bytes()
         .all(|b| (33..127).contains(&b) && b != b'<' && b != b'>');
     (!id.is_empty() && id.len() <= 900 && is_printable).then(|| id.to_owned())
-}
-
-fn content_hash(raw: &[u8], block: &HeaderBlock<'_>) -> String {
-    let mut hasher = Sha256::new();
-    for field in &block.fields {
-        if !TRACE_HEADERS.iter().any(|t| field.is(t)) {
-            hasher.update(field.raw);
-            hasher.update(b"\r\n");
-        }
-    }
-    hasher.update(b"\r\n");
-    hasher.update(&raw[block.body_offset..]);
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn sender_of(message: &Message<'_>) -> Option<Sender> {
@@ -415,7 +409,7 @@ mod tests {
     }
 
     fn read(raw: &str) -> Inspection {
-        inspect(raw.as_bytes(), &settings()).expect("readable")
+        inspect(raw.as_bytes(), "arrival", &settings()).expect("readable")
     }
 
     const PLAIN: &str = "From: Reto <reto@example.org>\r\nTo: eltern@db.example.ch\r\n\
@@ -522,19 +516,24 @@ mod tests {
     }
 
     #[test]
-    fn message_key_without_message_id_ignores_trace_headers_only() {
-        let base = PLAIN.replace("Message-ID: <m1@example.org>\r\n", "");
-        let one = read(&format!(
-            "X-Original-To: a@db.example.ch\r\nReceived: x\r\n{base}"
-        ));
-        let two = read(&format!(
-            "X-Original-To: b@db.example.ch\r\nReturn-Path: <r@x.y>\r\n{base}"
-        ));
-        let other = read(&base.replace("Text.", "Other."));
-        assert_eq!(one.message_id, None);
+    fn message_key_without_message_id_is_the_arrival() {
+        let raw = PLAIN.replace("Message-ID: <m1@example.org>\r\n", "");
+        let first = arrival_key("1:7", raw.as_bytes());
+        let second = arrival_key("1:8", raw.as_bytes());
+        assert_ne!(first, second, "the same bytes twice are two arrivals");
+        assert_eq!(first, arrival_key("1:7", raw.as_bytes()));
+        assert_eq!(first.len(), 64);
+
+        let inspection = inspect(raw.as_bytes(), &first, &settings()).expect("readable");
+        assert_eq!(inspection.message_id, None);
+        assert_eq!(inspection.message_key, first);
+    }
+
+    #[test]
+    fn message_key_with_message_id_is_the_same_for_every_arrival() {
+        let one = inspect(PLAIN.as_bytes(), "a", &settings()).expect("readable");
+        let two = inspect(PLAIN.as_bytes(), "b", &settings()).expect("readable");
         assert_eq!(one.message_key, two.message_key);
-        assert_ne!(one.message_key, other.message_key);
-        assert_eq!(one.message_key.len(), 64);
     }
 
     #[test]
@@ -587,7 +586,7 @@ mod tests {
     #[case::no_fields(b"just some words\r\nand more\r\n", Unreadable::NoHeaders)]
     #[case::body_only(b"\r\n\r\nbody", Unreadable::NoHeaders)]
     fn inputs_without_headers_are_unreadable(#[case] raw: &[u8], #[case] expected: Unreadable) {
-        assert_eq!(inspect(raw, &settings()), Err(expected));
+        assert_eq!(inspect(raw, "arrival", &settings()), Err(expected));
     }
 
     #[test]
@@ -597,7 +596,7 @@ mod tests {
             ..settings()
         };
         assert!(
-            inspect(PLAIN.as_bytes(), &small)
+            inspect(PLAIN.as_bytes(), "arrival", &small)
                 .expect("readable")
                 .is_too_large
         );

@@ -12,7 +12,9 @@
 //! [`rejection_reply`], pass a bounce on with [`returned_bounce`], or
 //! drop it. Duplicates are keyed on ([`Inspection::message_key`], list),
 //! never on the message alone, so one message for two lists reaches both
-//! (case 1).
+//! (case 1). A message without Message-ID is keyed on its arrival in the
+//! mailbox ([`arrival_key`]): sent twice, it is relayed twice, each time
+//! with a Message-ID of its own in the list domain (case 16).
 
 mod decide;
 mod header;
@@ -21,7 +23,9 @@ mod reply;
 mod rewrite;
 
 pub use decide::{SenderStanding, Verdict, decide, sender_may_post};
-pub use inspect::{Automated, Inspection, LIST_MESSAGE_HEADER, Sender, Unreadable, inspect};
+pub use inspect::{
+    Automated, Inspection, LIST_MESSAGE_HEADER, Sender, Unreadable, arrival_key, inspect,
+};
 pub use reply::{rejection_reply, returned_bounce};
 pub use rewrite::{ListHeaders, forward, list_address};
 

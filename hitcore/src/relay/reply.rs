@@ -67,7 +67,7 @@ impl Header for SuppressAutoResponse {
 /// From the noreply address to the sender, In-Reply-To and References
 /// the original Message-ID, `Auto-Submitted: auto-replied`, null envelope
 /// sender. `now` is its Date; its Message-ID is derived from the original
-/// message's key, so a retried run writes the same message.
+/// message's key and the text, so a retried run writes the same message.
 ///
 /// `None` when nobody may be answered: no usable sender address, an
 /// automatic message or null return path (never answer a machine, case
@@ -91,7 +91,14 @@ pub fn rejection_reply(
         to,
         subject,
         now,
-        &id_from(b"reject", inspection.message_key.as_bytes()),
+        // The same for a retried run; different for each text about the
+        // message (a rejection, each list's delivery report).
+        &id_from(
+            b"reject",
+            [&inspection.message_key, subject, text]
+                .join("\0")
+                .as_bytes(),
+        ),
     )?
     .header(AutoSubmitted("auto-replied"));
     if let Some(id) = &inspection.message_id {
@@ -99,9 +106,14 @@ pub fn rejection_reply(
             .in_reply_to(format!("<{id}>"))
             .references(format!("<{id}>"));
     }
+    // `singlepart` (not `body`) so that the message says MIME-Version
+    // along with its encoding.
     let message = builder
-        .header(ContentType::TEXT_PLAIN)
-        .body(text.to_owned())
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(with_final_line_break(text)),
+        )
         .ok()?;
     Some(outgoing(message, &sender.email))
 }
@@ -132,7 +144,7 @@ pub fn returned_bounce(
         .singlepart(
             SinglePart::builder()
                 .header(ContentType::TEXT_PLAIN)
-                .body(text.to_owned()),
+                .body(with_final_line_break(text)),
         )
         .singlepart(attached_message(raw)?);
     let message = base(settings, to, subject, now, &id)?
@@ -156,6 +168,15 @@ fn attached_message(raw: &[u8]) -> Option<SinglePart> {
         Err(_) => Body::new(raw.to_vec()),
     };
     Some(SinglePart::builder().header(rfc822).body(body))
+}
+
+/// `text` ending in a line break, as a text body should.
+fn with_final_line_break(text: &str) -> String {
+    let mut text = text.to_owned();
+    if !text.ends_with('\n') {
+        text.push_str("\r\n");
+    }
+    text
 }
 
 /// The builder every relay message starts from.
@@ -243,7 +264,7 @@ mod tests {
         Subject: Hallo\r\nMessage-ID: <m1@example.org>\r\n\r\nText.\r\n";
 
     fn reply_to(raw: &str) -> Option<OutgoingMail> {
-        let inspection = inspect(raw.as_bytes(), &settings()).expect("readable");
+        let inspection = inspect(raw.as_bytes(), "arrival", &settings()).expect("readable");
         rejection_reply(
             &inspection,
             &settings(),
@@ -285,11 +306,32 @@ mod tests {
             message.body_text(0).as_deref().map(str::trim),
             Some("Leider nicht.")
         );
+        assert_eq!(
+            message.header_raw("MIME-Version").map(str::trim),
+            Some("1.0")
+        );
+        assert!(mail.message.ends_with(b"\r\n"), "a final line break");
     }
 
     #[test]
     fn rejection_reply_is_the_same_message_when_written_twice() {
         assert_eq!(reply_to(RAW), reply_to(RAW));
+    }
+
+    #[test]
+    fn replies_with_different_texts_have_different_ids() {
+        let inspection = inspect(RAW.as_bytes(), "arrival", &settings()).expect("readable");
+        let id = |text: &str| {
+            let mail =
+                rejection_reply(&inspection, &settings(), "s", text, now()).expect("a reply");
+            let message = MessageParser::default()
+                .parse(&mail.message)
+                .expect("parses")
+                .message_id()
+                .map(str::to_owned);
+            message.expect("a Message-ID")
+        };
+        assert_ne!(id("Report for list a"), id("Report for list b"));
     }
 
     #[rstest]
@@ -304,7 +346,7 @@ mod tests {
 
     #[test]
     fn rejection_reply_skips_an_inspection_marked_automatic() {
-        let mut inspection = inspect(RAW.as_bytes(), &settings()).expect("readable");
+        let mut inspection = inspect(RAW.as_bytes(), "arrival", &settings()).expect("readable");
         inspection.automated = Some(Automated::Precedence);
         assert_eq!(
             rejection_reply(&inspection, &settings(), "s", "t", now()),
@@ -314,7 +356,7 @@ mod tests {
 
     #[test]
     fn subject_with_line_breaks_stays_one_header() {
-        let inspection = inspect(RAW.as_bytes(), &settings()).expect("readable");
+        let inspection = inspect(RAW.as_bytes(), "arrival", &settings()).expect("readable");
         let mail = rejection_reply(
             &inspection,
             &settings(),
@@ -360,6 +402,10 @@ mod tests {
             .and_then(|p| p.message())
             .expect("attached message");
         assert_eq!(attached.subject(), Some("Undelivered"));
+        assert_eq!(
+            message.header_raw("MIME-Version").map(str::trim),
+            Some("1.0")
+        );
     }
 
     #[rstest]

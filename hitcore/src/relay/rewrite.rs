@@ -348,7 +348,7 @@ mod tests {
     }
 
     fn relay(raw: &str, list: &MailingList, tag: Option<&str>) -> String {
-        let inspection = inspect(raw.as_bytes(), &settings()).expect("readable");
+        let inspection = inspect(raw.as_bytes(), "arrival", &settings()).expect("readable");
         let headers = ListHeaders {
             list,
             list_message: "tok123",

@@ -87,6 +87,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "list_batches",
         sql: include_str!("../../../migrations/0012_list_batches.sql"),
     },
+    Migration {
+        version: 13,
+        name: "arrival_key",
+        sql: include_str!("../../../migrations/0013_arrival_key.sql"),
+    },
 ];
 
 /// The version of `schema.sql`.

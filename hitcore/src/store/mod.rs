@@ -797,7 +797,7 @@ pub trait MailingListRepo {
 pub trait ListMailRepo {
     /// Records a fetched message and the copies of it for lists, in one
     /// transaction with one job per new copy (`job_for` makes it). A
-    /// message whose raw bytes are known already changes nothing; a copy
+    /// message whose arrival key is known already changes nothing; a copy
     /// a list already has (same list and message key) is skipped.
     fn record_inbound(
         &self,

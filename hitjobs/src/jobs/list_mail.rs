@@ -86,7 +86,9 @@ pub(super) fn deliver<S: Store + ?Sized>(
     let raw = store
         .inbound_raw(message.inbound_mail_id)?
         .with_context(|| format!("the raw bytes of list message {} are gone", message.id))?;
-    let inspection = relay::inspect(&raw, &services.relay)
+    // The copy's key is its Message-ID, else the arrival key it was
+    // recorded under: the arrival to read it as again.
+    let inspection = relay::inspect(&raw, &message.message_key, &services.relay)
         .map_err(|e| anyhow!("a recorded message no longer reads: {e}"))?;
     let list = store.mailing_list(message.mailing_list_id)?;
     let state = match (message.state, list) {
@@ -98,13 +100,15 @@ pub(super) fn deliver<S: Store + ?Sized>(
             }
             ListMessageState::Finished
         }
-        (ListMessageState::SenderRejected, list) if message.is_reply_due => {
+        (state @ (ListMessageState::SenderRejected | ListMessageState::TooLarge), list)
+            if message.is_reply_due =>
+        {
             let address = list
                 .as_ref()
                 .and_then(|l| relay::list_address(l, &services.relay))
                 .unwrap_or_default();
             reply_rejected(services, &inspection, &address, ctx.now())?;
-            ListMessageState::SenderRejected
+            state
         }
         (ListMessageState::BounceReturned, _) => {
             return_bounce(ctx, services, &raw, &inspection)?;

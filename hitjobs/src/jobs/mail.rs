@@ -9,8 +9,9 @@
 //! 3. delete it from the mailbox (or move it aside when unreadable).
 //!
 //! A crash before 2 leaves the message in the mailbox, untouched. A crash
-//! between 2 and 3 fetches it again next time; its raw bytes are known,
-//! so it is only deleted. What should happen to a message is decided by
+//! between 2 and 3 fetches it again next time; its arrival (the
+//! mailbox's id for it and its bytes, `relay::arrival_key`) is known, so
+//! it is only deleted. What should happen to a message is decided by
 //! `hitcore::relay`; this job only asks the store what the decision
 //! needs and carries it out.
 
@@ -29,7 +30,6 @@ use hitcore::relay::{self, Inspection, RelaySettings, SenderStanding, Verdict};
 use hitcore::store::Store;
 use hitcore::{ListMessageId, Organisation};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
 use super::list_mail::ListMailDeliver;
 use crate::crash;
@@ -125,7 +125,7 @@ fn take_one<S: Store + ?Sized>(
     telemetry::count(RELAY_FETCHED);
     crash::point("retrieve.after_fetch");
 
-    let (mail, copies) = decide(&raw, ctx, services)?;
+    let (mail, copies) = decide(&message.id, &raw, ctx, services)?;
     let now = ctx.now();
     let job_for = |id: ListMessageId| deliver_job(id, now);
     let recorded = ctx.store().record_inbound(&mail, &copies, &job_for, now)?;
@@ -133,7 +133,16 @@ fn take_one<S: Store + ?Sized>(
     count_decisions(ctx, &copies, &recorded)?;
 
     match (&recorded, mail.outcome) {
-        (Recorded::Known(_), _) => tally.known += 1,
+        (Recorded::Known(inbound), _) => {
+            tally.known += 1;
+            tracing::info!(
+                mail.mailbox_id = %message.id,
+                mail.inbound_id = %inbound,
+                "Message {} of the list mailbox was recorded before as list mail {inbound}; \
+                 deleting it only",
+                message.id
+            );
+        }
         (_, InboundOutcome::Unreadable) => tally.unreadable += 1,
         (_, InboundOutcome::Accepted) => tally.accepted += 1,
         _ => tally.dropped += 1,
@@ -161,14 +170,18 @@ fn take_one<S: Store + ?Sized>(
         } else {
             format!("{} lists had it already", copies.len() - created.len())
         };
+        let note = mail.note.as_deref().unwrap_or_default();
         tracing::info!(
             mail.inbound_id = %inbound,
+            mail.mailbox_id = %message.id,
             mail.outcome = mail.outcome.as_str(),
             mail.copies = created.len(),
             mail.states = %states,
-            "Recorded list mail {inbound}: {}{}{states}",
+            mail.note = note,
+            "Recorded list mail {inbound}: {}{}{states}{}{note}",
             mail.outcome.as_str(),
             if states.is_empty() { "" } else { ", " },
+            if note.is_empty() { "" } else { ": " },
         );
     }
     Ok(())
@@ -202,7 +215,9 @@ fn count_decisions<S: Store + ?Sized>(
     };
     for state in states {
         match state {
-            ListMessageState::SenderRejected => telemetry::count(RELAY_REJECTED),
+            ListMessageState::SenderRejected | ListMessageState::TooLarge => {
+                telemetry::count(RELAY_REJECTED);
+            }
             ListMessageState::BounceReturned => telemetry::count(RELAY_BOUNCED),
             _ => {}
         }
@@ -224,18 +239,19 @@ fn deliver_job(id: ListMessageId, now: DateTime<Utc>) -> NewJob {
 /// The record of a message and each list's copy, as `hitcore::relay`
 /// decides them.
 fn decide<'r, S: Store + ?Sized>(
+    mailbox_id: &str,
     raw: &'r [u8],
     ctx: &JobContext<'_, S>,
     services: &RetrieveServices<'_>,
 ) -> anyhow::Result<(NewInboundMail<'r>, Vec<NewListMessage>)> {
-    let raw_hash = hex(&Sha256::digest(raw));
-    let inspection = match relay::inspect(raw, &services.relay) {
+    let arrival_key = relay::arrival_key(mailbox_id, raw);
+    let inspection = match relay::inspect(raw, &arrival_key, &services.relay) {
         Ok(i) => i,
         Err(why) => {
             let mail = NewInboundMail {
                 raw,
-                message_key: raw_hash.clone(),
-                raw_hash,
+                message_key: arrival_key.clone(),
+                arrival_key,
                 sender: None,
                 subject: String::new(),
                 outcome: InboundOutcome::Unreadable,
@@ -262,10 +278,27 @@ fn decide<'r, S: Store + ?Sized>(
         (true, true) => InboundOutcome::Dropped,
         (true, false) => InboundOutcome::UnknownList,
     };
-    let note = (!unknown.is_empty()).then(|| format!("no list named {}", unknown.join(", ")));
+    let note = if inspection.list_names.is_empty() {
+        Some(format!(
+            "no address of {} in X-Original-To (or Delivered-To, To, Cc)",
+            services.relay.list_domain
+        ))
+    } else if !unknown.is_empty() {
+        let domain = &services.relay.list_domain;
+        let addresses: Vec<String> = unknown.iter().map(|n| format!("{n}@{domain}")).collect();
+        Some(format!("no list named {}", addresses.join(", ")))
+    } else {
+        None
+    };
+    let note = match (note, inspection.automated) {
+        (Some(note), Some(why)) if copies.is_empty() => {
+            Some(format!("automatic ({why:?}); {note}"))
+        }
+        (note, _) => note,
+    };
     let mail = NewInboundMail {
         raw,
-        raw_hash,
+        arrival_key,
         message_key: inspection.message_key.clone(),
         sender: inspection.sender.as_ref().map(|s| s.email.clone()),
         subject: inspection.subject.clone(),
@@ -285,12 +318,13 @@ fn copy_for(
     let (state, is_reply_due) = match verdict {
         Verdict::Forward => (ListMessageState::Delivering, false),
         Verdict::UnknownList => return None,
-        Verdict::Loop | Verdict::AutoReply => (ListMessageState::AutoReplyDropped, false),
+        Verdict::Loop => (ListMessageState::LoopDropped, false),
+        Verdict::AutoReply => (ListMessageState::AutoReplyDropped, false),
         Verdict::ReturnBounce { .. } => (ListMessageState::BounceReturned, true),
         Verdict::SenderRejected { notify } => (ListMessageState::SenderRejected, *notify),
         // The sender is told why, unless a machine sent it.
         Verdict::TooLarge => (
-            ListMessageState::SenderRejected,
+            ListMessageState::TooLarge,
             inspection.automated.is_none() && inspection.sender.is_some(),
         ),
         // A verdict this build does not know yet: keep the message out of
@@ -356,8 +390,4 @@ fn is_list_manager<S: Store + ?Sized>(
         is_actor_covered: false,
     };
     Ok(may_update_list(&actor, &subject).is_allowed())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

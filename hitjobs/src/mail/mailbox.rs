@@ -2,8 +2,10 @@
 //! picks an implementation ([`open_mailbox`]) and the folder mailbox for
 //! development (`folder:///path`: every `*.eml` file is a message).
 
+use std::collections::BTreeSet;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
 use anyhow::{Context, anyhow, bail};
@@ -167,6 +169,24 @@ impl FolderMailbox {
     }
 }
 
+/// Tells the developer, once per file and process, that a file in the
+/// folder is not taken as a message (hidden files, such as an editor's,
+/// are skipped silently).
+fn warn_skipped_once(path: &Path) {
+    static WARNED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+    let is_hidden = path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+    let mut warned = WARNED.lock().unwrap_or_else(PoisonError::into_inner);
+    if !is_hidden && warned.insert(path.to_owned()) {
+        tracing::warn!(
+            mail.file = %path.display(),
+            "Skipping {} in the list mail folder: only files ending in .eml are messages",
+            path.display()
+        );
+    }
+}
+
 impl Mailbox for FolderMailbox {
     fn list(&mut self) -> anyhow::Result<Vec<MessageRef>> {
         let mut found: Vec<(SystemTime, MessageRef)> = Vec::new();
@@ -176,7 +196,11 @@ impl Mailbox for FolderMailbox {
             let entry = entry?;
             let id = entry.file_name().to_string_lossy().into_owned();
             let meta = entry.metadata()?;
-            if !meta.is_file() || !is_message_name(&id) {
+            if !meta.is_file() {
+                continue;
+            }
+            if !is_message_name(&id) {
+                warn_skipped_once(&self.dir.join(&id));
                 continue;
             }
             let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);

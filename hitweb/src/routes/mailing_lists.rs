@@ -716,15 +716,28 @@ async fn manage_view(
             }
         })
         .collect();
-    let groups = tree
+    // Each group by its path below the list's group, so that the many
+    // groups of one name ("Members") can be told apart, in tree order.
+    let mut groups: Vec<(Vec<&str>, OptionView)> = tree
         .iter()
         .filter(|g| g.is_active() && g.is_in_subtree_of(subject.group.id))
-        .map(|g| OptionView {
-            value: g.id.to_string(),
-            label: g.display_name().to_owned(),
-            is_selected: g.id == subject.group.id,
+        .map(|g| {
+            let names: Vec<&str> = tree
+                .hierarchy(g.id)
+                .into_iter()
+                .skip_while(|a| a.id != subject.group.id)
+                .map(Group::display_name)
+                .collect();
+            let option = OptionView {
+                value: g.id.to_string(),
+                label: names.join(" › "),
+                is_selected: g.id == subject.group.id,
+            };
+            (names, option)
         })
         .collect();
+    groups.sort_by(|(a, _), (b, _)| a.cmp(b));
+    let groups = groups.into_iter().map(|(_, option)| option).collect();
     let role_types = org
         .role_types()
         .iter()

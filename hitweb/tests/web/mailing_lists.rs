@@ -6,7 +6,7 @@ use chrono::Utc;
 use hitcore::ability::{CreateMailingList, system};
 use hitcore::group::Group;
 use hitcore::mailing_list::{MailingList, MailingListPatch, NewMailingList, SubscribableFor};
-use hitcore::store::{MailingListRepo, ParticipationRepo, PersonRepo};
+use hitcore::store::{ListMailRepo, MailingListRepo, ParticipationRepo, PersonRepo};
 use poem::http::{Method, StatusCode};
 
 use crate::support::{TestApp, Token, unescape};
@@ -325,6 +325,78 @@ async fn manager_adds_and_removes_a_group_subscription() {
     assert!(app.store.subscriptions(l.id).expect("subs").is_empty());
     let page = alex.get(&format!("/mailing_lists/{}", l.id)).await;
     assert_eq!(count_in(&page.body), Some(0));
+}
+
+#[tokio::test]
+async fn the_group_picker_names_each_group_by_its_path_in_tree_order() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let members = app.child(&club, "ClubMembers");
+    let l = list(&app, &club, "Trainers", SubscribableFor::Nobody);
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    let page = alex.get(&format!("/mailing_lists/{}", l.id)).await;
+    let picker = page
+        .body
+        .split("id=\"subscription-group_id\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</select>").next())
+        .expect("the group picker");
+    let labels: Vec<String> = picker
+        .split("<option")
+        .skip(1)
+        .filter_map(|o| o.split_once('>')?.1.split("</option>").next())
+        .map(unescape)
+        .collect();
+    let club_label = club.short_name.clone().unwrap_or(club.name.clone());
+    let members_label = members.short_name.clone().unwrap_or(members.name.clone());
+    assert_eq!(labels.first(), Some(&club_label), "{labels:?}");
+    assert!(
+        labels.contains(&format!("{club_label} › {members_label}")),
+        "{labels:?}"
+    );
+    let mut sorted = labels.clone();
+    sorted.sort_by(|a, b| a.split(" › ").cmp(b.split(" › ")));
+    assert_eq!(labels, sorted, "in tree order");
+}
+
+#[tokio::test]
+async fn the_list_page_shows_each_message_with_a_readable_state_and_time() {
+    use hitcore::jobs::NewJob;
+    use hitcore::list_mail::{InboundOutcome, ListMessageState, NewInboundMail, NewListMessage};
+
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let l = list(&app, &club, "Trainers", SubscribableFor::Nobody);
+    let raw = b"From: a@example.test\r\nSubject: Big\r\n\r\nx\r\n";
+    let mail = NewInboundMail {
+        raw,
+        arrival_key: "arrival-1".to_owned(),
+        message_key: "big@example.test".to_owned(),
+        sender: Some("a@example.test".to_owned()),
+        subject: "Big".to_owned(),
+        outcome: InboundOutcome::Accepted,
+        note: None,
+    };
+    let copy = NewListMessage {
+        mailing_list_id: l.id,
+        state: ListMessageState::TooLarge,
+        is_reply_due: false,
+    };
+    let received = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 3, 14, 8, 5, 0)
+        .single()
+        .expect("a valid time");
+    // A copy that is finished and owes no reply gets no job.
+    let job_for = |_: hitcore::ListMessageId| -> NewJob { unreachable!("no job is due") };
+    app.store
+        .record_inbound(&mail, &[copy], &job_for, received)
+        .expect("recorded");
+
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    let page = alex.get(&format!("/mailing_lists/{}", l.id)).await;
+    page.assert_status(StatusCode::OK);
+    assert!(page.body.contains("2026-03-14 08:05 UTC"), "{}", page.body);
+    assert!(page.body.contains("Too large"), "{}", page.body);
+    assert!(!page.body.contains("too_large"));
 }
 
 #[tokio::test]

@@ -19,7 +19,8 @@ use crate::store::sql::{LIST_MESSAGE_COUNTS, date_text, parse_timestamp, timesta
 use crate::store::{ListMailRepo, StoreError};
 
 const LIST_MESSAGE_COLUMNS: &str = "id, inbound_mail_id, mailing_list_id, token, state, sender, \
-     is_reply_due, planned_at IS NOT NULL, finished_at IS NOT NULL, subject, received_at";
+     is_reply_due, planned_at IS NOT NULL, finished_at IS NOT NULL, subject, received_at, \
+     message_key";
 
 // Every write here runs `READ COMMITTED` (`queue_write`, or one statement
 // on its own), like the job queue's: the batches of one message are
@@ -39,8 +40,8 @@ impl ListMailRepo for PostgresStore {
         let mut jobs = Vec::new();
         let recorded = self.queue_write(|tx| {
             let known = tx.query_opt(
-                "SELECT id FROM inbound_mails WHERE raw_hash = $1",
-                &[&mail.raw_hash],
+                "SELECT id FROM inbound_mails WHERE arrival_key = $1",
+                &[&mail.arrival_key],
             )?;
             if let Some(row) = known {
                 return Ok(Recorded::Known(InboundMailId(row.try_get(0)?)));
@@ -390,11 +391,11 @@ fn insert_inbound(
     now: DateTime<Utc>,
 ) -> Result<InboundMailId, StoreError> {
     let row = tx.query_one(
-        "INSERT INTO inbound_mails (raw_hash, message_key, sender, subject, size_bytes, \
+        "INSERT INTO inbound_mails (arrival_key, message_key, sender, subject, size_bytes, \
              outcome, note, received_at, raw) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         &[
-            &mail.raw_hash,
+            &mail.arrival_key,
             &mail.message_key,
             &mail.sender,
             &mail.subject,
@@ -455,6 +456,7 @@ fn list_message_row(r: &Row) -> Result<ListMessage, StoreError> {
         subject: r.try_get(9)?,
         received_at: parse_timestamp(r.try_get(10)?)
             .map_err(|e| StoreError::Backend(Box::new(e)))?,
+        message_key: r.try_get(11)?,
     })
 }
 

@@ -19,7 +19,8 @@ use super::mailing_lists::RECIPIENTS_SQL;
 use super::{Day, SqliteStore, Ts};
 
 const LIST_MESSAGE_COLUMNS: &str = "id, inbound_mail_id, mailing_list_id, token, state, sender, \
-     is_reply_due, planned_at IS NOT NULL, finished_at IS NOT NULL, subject, received_at";
+     is_reply_due, planned_at IS NOT NULL, finished_at IS NOT NULL, subject, received_at, \
+     message_key";
 
 impl ListMailRepo for SqliteStore {
     #[tracing::instrument(skip_all, fields(mail.copies = copies.len()))]
@@ -32,7 +33,7 @@ impl ListMailRepo for SqliteStore {
     ) -> Result<Recorded, StoreError> {
         let mut jobs = Vec::new();
         let recorded = self.write(|tx| {
-            if let Some(id) = known_inbound(tx, &mail.raw_hash)? {
+            if let Some(id) = known_inbound(tx, &mail.arrival_key)? {
                 return Ok(Recorded::Known(id));
             }
             let inbound = insert_inbound(tx, mail, now)?;
@@ -313,11 +314,11 @@ impl ListMailRepo for SqliteStore {
 
 fn known_inbound(
     tx: &Transaction<'_>,
-    raw_hash: &str,
+    arrival_key: &str,
 ) -> Result<Option<InboundMailId>, StoreError> {
     Ok(tx
-        .prepare_cached("SELECT id FROM inbound_mails WHERE raw_hash = ?1")?
-        .query_row([raw_hash], |r| r.get(0).map(InboundMailId))
+        .prepare_cached("SELECT id FROM inbound_mails WHERE arrival_key = ?1")?
+        .query_row([arrival_key], |r| r.get(0).map(InboundMailId))
         .optional()?)
 }
 
@@ -328,13 +329,13 @@ fn insert_inbound(
 ) -> Result<InboundMailId, StoreError> {
     let id = tx
         .prepare_cached(
-            "INSERT INTO inbound_mails (raw_hash, message_key, sender, subject, size_bytes, \
+            "INSERT INTO inbound_mails (arrival_key, message_key, sender, subject, size_bytes, \
                  outcome, note, received_at, raw) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
         )?
         .query_row(
             params![
-                mail.raw_hash,
+                mail.arrival_key,
                 mail.message_key,
                 mail.sender,
                 mail.subject,
@@ -398,6 +399,7 @@ fn list_message_row(r: &Row<'_>) -> rusqlite::Result<ListMessage> {
         is_finished: r.get(8)?,
         subject: r.get(9)?,
         received_at: r.get::<_, Ts>(10)?.0,
+        message_key: r.get(11)?,
     })
 }
 
