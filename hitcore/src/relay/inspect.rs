@@ -99,6 +99,20 @@ pub enum Automated {
     AutoReplySubject,
 }
 
+impl std::fmt::Display for Automated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Automated::DeliveryReport => "a delivery report",
+            Automated::NullReturnPath => "null return path",
+            Automated::DaemonSender => "from a mailer daemon",
+            Automated::AutoSubmitted => "Auto-Submitted",
+            Automated::Precedence => "Precedence bulk, junk, list or auto_reply",
+            Automated::AutoReplyHeader => "an auto-reply header",
+            Automated::AutoReplySubject => "an out-of-office subject",
+        })
+    }
+}
+
 /// The key of one arrival in the list mailbox: SHA-256 (hex) of the
 /// mailbox's id for the message (IMAP UIDVALIDITY and UID, POP3 UIDL,
 /// folder file name) and its bytes.

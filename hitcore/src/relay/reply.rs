@@ -112,7 +112,7 @@ pub fn rejection_reply(
         .singlepart(
             SinglePart::builder()
                 .header(ContentType::TEXT_PLAIN)
-                .body(with_final_line_break(text)),
+                .body(without_final_line_breaks(text)),
         )
         .ok()?;
     Some(outgoing(message, &sender.email))
@@ -144,7 +144,7 @@ pub fn returned_bounce(
         .singlepart(
             SinglePart::builder()
                 .header(ContentType::TEXT_PLAIN)
-                .body(with_final_line_break(text)),
+                .body(without_final_line_breaks(text)),
         )
         .singlepart(attached_message(raw)?);
     let message = base(settings, to, subject, now, &id)?
@@ -170,13 +170,10 @@ fn attached_message(raw: &[u8]) -> Option<SinglePart> {
     Some(SinglePart::builder().header(rfc822).body(body))
 }
 
-/// `text` ending in a line break, as a text body should.
-fn with_final_line_break(text: &str) -> String {
-    let mut text = text.to_owned();
-    if !text.ends_with('\n') {
-        text.push_str("\r\n");
-    }
-    text
+/// `text` without the line breaks it ends in: the part ends the body
+/// with exactly one.
+fn without_final_line_breaks(text: &str) -> String {
+    text.trim_end_matches(['\r', '\n']).to_owned()
 }
 
 /// The builder every relay message starts from.
@@ -310,7 +307,10 @@ mod tests {
             message.header_raw("MIME-Version").map(str::trim),
             Some("1.0")
         );
-        assert!(mail.message.ends_with(b"\r\n"), "a final line break");
+        assert!(
+            mail.message.ends_with(b"nicht.\r\n"),
+            "one final line break"
+        );
     }
 
     #[test]

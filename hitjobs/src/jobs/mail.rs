@@ -168,7 +168,10 @@ fn take_one<S: Store + ?Sized>(
                 .collect::<Vec<_>>()
                 .join(", ")
         } else {
-            format!("{} lists had it already", copies.len() - created.len())
+            match copies.len() - created.len() {
+                1 => "one list had it already".to_owned(),
+                n => format!("{n} lists had it already"),
+            }
         };
         let note = mail.note.as_deref().unwrap_or_default();
         tracing::info!(
@@ -177,7 +180,7 @@ fn take_one<S: Store + ?Sized>(
             mail.outcome = mail.outcome.as_str(),
             mail.copies = created.len(),
             mail.states = %states,
-            mail.note = note,
+            mail.note = mail.note.as_deref(),
             "Recorded list mail {inbound}: {}{}{states}{}{note}",
             mail.outcome.as_str(),
             if states.is_empty() { "" } else { ", " },
@@ -292,7 +295,7 @@ fn decide<'r, S: Store + ?Sized>(
     };
     let note = match (note, inspection.automated) {
         (Some(note), Some(why)) if copies.is_empty() => {
-            Some(format!("automatic ({why:?}); {note}"))
+            Some(format!("an automatic message ({why}); {note}"))
         }
         (note, _) => note,
     };

@@ -185,10 +185,11 @@ pub fn read_folder_mail(dir: &Path, id: &str) -> anyhow::Result<Option<Vec<u8>>>
     }
 }
 
-/// A message file name: ends in `.eml`, no path separators, not hidden
-/// (the temporary files start with a dot).
+/// A message file name: ends in `.eml` (any case), no path separators,
+/// not hidden (the temporary files start with a dot).
 pub(super) fn is_message_name(name: &str) -> bool {
-    name.ends_with(MESSAGE_SUFFIX)
+    let suffix_at = name.len().saturating_sub(MESSAGE_SUFFIX.len());
+    name.as_bytes()[suffix_at..].eq_ignore_ascii_case(MESSAGE_SUFFIX.as_bytes())
         && name.len() > MESSAGE_SUFFIX.len()
         && !name.starts_with('.')
         && !name.contains(['/', '\\', '\0'])
@@ -201,6 +202,7 @@ mod tests {
     #[test]
     fn only_plain_eml_names_are_messages() {
         assert!(is_message_name("20250101T000000Z-1-000001.eml"));
+        assert!(is_message_name("Saved From Outlook.EML"));
         for name in [
             "../x.eml",
             ".x.eml.tmp",
@@ -208,6 +210,7 @@ mod tests {
             "a/b.eml",
             "x.envelope.json",
             ".hidden.eml",
+            "ü.em",
         ] {
             assert!(!is_message_name(name), "{name}");
         }

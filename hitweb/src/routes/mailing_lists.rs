@@ -717,23 +717,28 @@ async fn manage_view(
         })
         .collect();
     // Each group by its path below the list's group, so that the many
-    // groups of one name ("Members") can be told apart, in tree order.
-    let mut groups: Vec<(Vec<&str>, OptionView)> = tree
+    // groups of one name ("Members") can be told apart, in tree order
+    // (siblings as `group::sort_siblings` orders them).
+    let mut groups: Vec<(Vec<(String, GroupId)>, OptionView)> = tree
         .iter()
         .filter(|g| g.is_active() && g.is_in_subtree_of(subject.group.id))
         .map(|g| {
-            let names: Vec<&str> = tree
+            let path: Vec<&Group> = tree
                 .hierarchy(g.id)
                 .into_iter()
                 .skip_while(|a| a.id != subject.group.id)
-                .map(Group::display_name)
                 .collect();
+            let names: Vec<&str> = path.iter().map(|a| a.display_name()).collect();
             let option = OptionView {
                 value: g.id.to_string(),
                 label: names.join(" › "),
                 is_selected: g.id == subject.group.id,
             };
-            (names, option)
+            let key = path
+                .iter()
+                .map(|a| (a.display_name().to_lowercase(), a.id))
+                .collect();
+            (key, option)
         })
         .collect();
     groups.sort_by(|(a, _), (b, _)| a.cmp(b));

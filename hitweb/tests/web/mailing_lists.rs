@@ -355,7 +355,12 @@ async fn the_group_picker_names_each_group_by_its_path_in_tree_order() {
         "{labels:?}"
     );
     let mut sorted = labels.clone();
-    sorted.sort_by(|a, b| a.split(" › ").cmp(b.split(" › ")));
+    sorted.sort_by_key(|l| {
+        l.to_lowercase()
+            .split(" › ")
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    });
     assert_eq!(labels, sorted, "in tree order");
 }
 
