@@ -660,6 +660,39 @@ fn a_singleton_has_one_open_job_until_it_settles() {
 }
 
 #[test]
+fn bringing_a_singleton_forward_moves_only_an_untried_pending_job_due_later() {
+    each_store(|w| {
+        let at = |run_at| NewJob {
+            singleton_key: Some("mail.retrieve".to_owned()),
+            run_at,
+            ..new_job("mail.retrieve")
+        };
+        let id = enqueue(w.s, at(secs(60)));
+
+        let bring = |run_at| w.s.bring_forward("mail.retrieve", run_at).expect("brought");
+        assert!(!bring(secs(90)), "never later");
+        assert!(!bring(secs(60)), "not when due then already");
+        assert_eq!(reload(w.s, id).run_at, secs(60));
+        assert!(bring(secs(5)), "earlier");
+        assert_eq!(reload(w.s, id).run_at, secs(5));
+        assert!(
+            !w.s.bring_forward("other.key", secs(1))
+                .expect("no such key")
+        );
+        assert_eq!(reload(w.s, id).run_at, secs(5));
+
+        // Running, then back for a retry: its back-off stands.
+        let worker = worker(w.s, secs(5));
+        assert_eq!(ids(&claim(w.s, worker, 1, secs(5))), [id]);
+        assert!(!bring(secs(6)), "running");
+        w.s.fail(worker, id, "mailbox down", Some(secs(300)), secs(6))
+            .expect("failed for now");
+        assert!(!bring(secs(10)), "a retry keeps its back-off");
+        assert_eq!(reload(w.s, id).run_at, secs(300));
+    });
+}
+
+#[test]
 fn concurrent_enqueues_of_a_singleton_add_one_job() {
     each_store(|w| {
         let job = NewJob {

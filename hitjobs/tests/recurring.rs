@@ -145,3 +145,44 @@ fn a_finished_instance_is_followed_by_the_next_one() {
         worker.stop().expect("stopped");
     }
 }
+
+#[test]
+fn a_restart_with_a_shorter_interval_brings_the_pending_instance_forward() {
+    common::init_test_tracing();
+    for db in Db::each() {
+        let clock = Arc::new(ManualClock::new(t0()));
+        let start = |retrieve_every: Duration| {
+            let mut services = Services::new(common::org(), common::storage());
+            services.mail.retrieve_every = retrieve_every;
+            Worker::new(
+                Arc::clone(&db.store),
+                jobs::registry::<dyn Store>(&services),
+                options(),
+            )
+            .with_clock(clock.clone())
+            .inline()
+            .expect("registered")
+        };
+        let retrieval = || {
+            let all = jobs_up_to(&*db.store, 20);
+            let pending: Vec<Job> = all
+                .into_iter()
+                .filter(|j| j.kind == "mail.retrieve" && j.state() == JobState::Pending)
+                .collect();
+            assert_eq!(pending.len(), 1, "{}: one pending retrieval", db.name);
+            pending[0].run_at
+        };
+
+        start(Duration::from_secs(60)).stop().expect("stopped");
+        assert_eq!(retrieval(), t0() + TimeDelta::seconds(60), "{}", db.name);
+
+        clock.advance(Duration::from_secs(1));
+        let quick = start(Duration::from_secs(5));
+        assert_eq!(retrieval(), t0() + TimeDelta::seconds(6), "{}", db.name);
+        quick.stop().expect("stopped");
+
+        // A longer interval again leaves the sooner instance as it is.
+        start(Duration::from_secs(600)).stop().expect("stopped");
+        assert_eq!(retrieval(), t0() + TimeDelta::seconds(6), "{}", db.name);
+    }
+}

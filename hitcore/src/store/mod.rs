@@ -484,6 +484,12 @@ pub trait JobQueue {
     /// [`StoreError::Rule`], with nothing added, when a job has a
     /// `singleton_key`.
     fn enqueue_many(&self, jobs: &[NewJob], now: DateTime<Utc>) -> Result<Vec<JobId>, StoreError>;
+    /// Moves the pending job with this singleton key to `run_at` when it
+    /// is due later and has never been tried (a retry keeps its back-off);
+    /// returns whether it moved. A recurring job that an earlier start
+    /// scheduled on a longer interval so runs on the new one at once.
+    fn bring_forward(&self, singleton_key: &str, run_at: DateTime<Utc>)
+    -> Result<bool, StoreError>;
     /// Records a worker process starting; its heartbeat starts at `now`.
     fn register_worker(
         &self,

@@ -249,7 +249,10 @@ impl<S: JobQueue + ?Sized> Executor<S> {
         }
     }
 
-    /// Makes sure every recurring job has its one pending instance.
+    /// Makes sure every recurring job has its one pending instance, due
+    /// no later than its schedule says from `now`: one that a start with
+    /// a longer interval left (`MAIL_RETRIEVE_SECS` lowered, say) is
+    /// brought forward rather than waited for.
     pub(crate) fn ensure_recurring(&self) -> Result<(), StoreError> {
         let now = self.now();
         for recurring in self.registry.recurring() {
@@ -261,6 +264,13 @@ impl<S: JobQueue + ?Sized> Executor<S> {
                     job.id = %id,
                     job.kind = recurring.kind(),
                     "Scheduled {} for {}",
+                    recurring.kind(),
+                    job.run_at
+                );
+            } else if self.store.bring_forward(recurring.kind(), job.run_at)? {
+                tracing::info!(
+                    job.kind = recurring.kind(),
+                    "Brought the pending {} job forward to {}, as its schedule now says",
                     recurring.kind(),
                     job.run_at
                 );

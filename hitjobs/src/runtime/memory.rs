@@ -111,6 +111,24 @@ impl JobQueue for MemoryQueue {
         Ok(ids)
     }
 
+    fn bring_forward(
+        &self,
+        singleton_key: &str,
+        run_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let job = state.jobs.values_mut().find(|j| {
+            j.singleton_key.as_deref() == Some(singleton_key) && j.state() == JobState::Pending
+        });
+        match job {
+            Some(job) if job.attempts == 0 && job.run_at > run_at => {
+                job.run_at = run_at;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     fn register_worker(
         &self,
         _host: &str,

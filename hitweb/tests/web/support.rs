@@ -583,6 +583,13 @@ impl JobQueue for CountingStore {
     fn enqueue_many(&self, jobs: &[NewJob], now: DateTime<Utc>) -> Result<Vec<JobId>, StoreError> {
         self.call(|s| s.enqueue_many(jobs, now))
     }
+    fn bring_forward(
+        &self,
+        singleton_key: &str,
+        run_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.call(|s| s.bring_forward(singleton_key, run_at))
+    }
     fn register_worker(
         &self,
         host: &str,

@@ -231,6 +231,23 @@ impl JobQueue for PostgresStore {
         Ok(ids)
     }
 
+    #[tracing::instrument(skip_all, fields(job.singleton_key = singleton_key))]
+    fn bring_forward(
+        &self,
+        singleton_key: &str,
+        run_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let n = self.read(|c| {
+            Ok(c.execute(
+                "UPDATE jobs SET run_at = $2 \
+                 WHERE singleton_key = $1 AND finished_at IS NULL AND failed_at IS NULL \
+                 AND locked_by IS NULL AND attempts = 0 AND run_at > $2",
+                &[&singleton_key, &timestamp_text(run_at)],
+            )?)
+        })?;
+        Ok(n > 0)
+    }
+
     #[tracing::instrument(skip_all, fields(worker.pid = pid))]
     fn register_worker(
         &self,

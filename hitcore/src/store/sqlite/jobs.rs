@@ -51,6 +51,12 @@ const INSERT_SQL: &str = "INSERT INTO jobs (kind, payload, queue, priority, run_
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
      ON CONFLICT DO NOTHING RETURNING id";
 
+/// [`JobQueue::bring_forward`]: the open job of the key, if nobody holds
+/// it, it was never tried and it is due after the new time.
+const BRING_FORWARD_SQL: &str = "UPDATE jobs SET run_at = ?2 \
+     WHERE singleton_key = ?1 AND finished_at IS NULL AND failed_at IS NULL \
+     AND locked_by IS NULL AND attempts = 0 AND run_at > ?2";
+
 /// What puts a job back in the queue: no worker, and the attempt not
 /// counted (it did not happen).
 const UNLOCK_UNCOUNTED: &str = "locked_by = NULL, locked_at = NULL, locked_until_us = NULL, \
@@ -169,6 +175,20 @@ impl JobQueue for SqliteStore {
             self.wake_workers();
         }
         Ok(ids)
+    }
+
+    #[tracing::instrument(skip_all, fields(job.singleton_key = singleton_key))]
+    fn bring_forward(
+        &self,
+        singleton_key: &str,
+        run_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let n = self.write(|tx| {
+            Ok(tx
+                .prepare_cached(BRING_FORWARD_SQL)?
+                .execute(params![singleton_key, Ts(run_at)])?)
+        })?;
+        Ok(n > 0)
     }
 
     #[tracing::instrument(skip_all, fields(worker.pid = pid))]
