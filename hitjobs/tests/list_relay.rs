@@ -371,6 +371,35 @@ fn a_stranger_gets_one_reply_and_the_list_nothing() {
 }
 
 #[test]
+fn a_member_s_message_above_the_limit_reaches_nobody_and_its_sender_is_told_why() {
+    common::init_test_tracing();
+    for db in Db::each() {
+        let (r, sender) = Relay::with_sender_and_four_members(db);
+        let line = format!("{}\n", "x".repeat(998));
+        let body = line.repeat(hitcore::relay::DEFAULT_MAX_MESSAGE_BYTES / line.len() + 1);
+        let big = message("club@lists.example.test", sender, "big") + &body;
+        r.drop_message("1.eml", &big);
+
+        r.retrieve_and_deliver();
+
+        let sent = r.mailer.sent();
+        assert_eq!(sent.len(), 1, "{}: only the reply", r.db.name);
+        assert_eq!(sent[0].envelope.to, [sender]);
+        let text = String::from_utf8_lossy(&sent[0].message).replace("\r\n", "\n");
+        assert!(text.contains("larger than the\n10 MiB"), "{text}");
+        assert!(!text.contains("may not post"), "{text}");
+        let messages = r.messages();
+        assert_eq!(
+            messages[0].state,
+            ListMessageState::TooLarge,
+            "{}",
+            r.db.name
+        );
+        assert_eq!(messages[0].sent, 0);
+    }
+}
+
+#[test]
 fn an_out_of_office_reply_to_the_list_is_dropped_without_an_answer() {
     common::init_test_tracing();
     for db in Db::each() {
@@ -552,6 +581,32 @@ fn mail_for_an_unknown_list_and_unreadable_mail_do_not_block_the_next_message() 
         assert_eq!(files_in(r.inbox.path()), 0, "nothing left in the inbox");
         let failed = r.inbox.path().join("failed");
         assert_eq!(files_in(&failed), 1, "the unreadable one was moved aside");
+    }
+}
+
+#[test]
+fn the_log_counts_the_addresses_of_unknown_lists_and_never_names_them() {
+    common::init_test_tracing();
+    for db in Db::each() {
+        let r = Relay::new(db);
+        r.drop_message(
+            "1.eml",
+            &message(
+                "hans.muster@lists.example.test",
+                "ann@people.example.test",
+                "typo",
+            ),
+        );
+
+        let log = common::log_of(|| r.retrieve_and_deliver());
+
+        assert!(
+            log.contains("no list has the address in lists.example.test"),
+            "{}: {log}",
+            r.db.name
+        );
+        assert!(!log.contains("hans.muster"), "{}: {log}", r.db.name);
+        assert!(!log.contains("ann@"), "{}: {log}", r.db.name);
     }
 }
 

@@ -1,6 +1,7 @@
 //! The bytes a relayed message goes out with: the original header block
 //! rewritten for the list (From "... via list", Reply-To, the RFC 2369 and
-//! RFC 2919 list headers) and the body exactly as received.
+//! RFC 2919 list headers) and the body as received, its line breaks
+//! made CRLF.
 //!
 //! Envelope and recipients are the caller's; this module only writes the
 //! message.
@@ -67,7 +68,9 @@ fn clean_domain(domain: &str) -> String {
 ///   is no longer the From.
 /// - Read-receipt requests: each recipient's client would report to the
 ///   sender that they read a list mail.
-const DROPPED: [&str; 11] = [
+/// - Content-Length and Lines, which an mbox writes: they counted the
+///   body before its line breaks became CRLF.
+const DROPPED: [&str; 13] = [
     "X-Original-To",
     "Delivered-To",
     "Return-Path",
@@ -79,6 +82,8 @@ const DROPPED: [&str; 11] = [
     "Disposition-Notification-To",
     "Return-Receipt-To",
     "X-Confirm-Reading-To",
+    "Content-Length",
+    "Lines",
 ];
 
 /// The message as it goes to the list's recipients.
@@ -91,7 +96,8 @@ const DROPPED: [&str; 11] = [
 ///   an empty Cc is removed.
 /// - With a `subject_tag`, the subject is re-encoded whole with the tag
 ///   in front, never half encoded (case 14).
-/// - Without a Date, the time the message reached us is written.
+/// - Without a Date (or with an empty one), the time the message reached
+///   us is written; a second Date is removed.
 /// - Without a usable Message-ID, one is made from the list-message
 ///   token in the list domain. An existing Message-ID is kept, so replies
 ///   thread; Gmail then shows its sender only their sent copy, not the
@@ -195,7 +201,8 @@ impl Rewriter<'_> {
         let is_dropped = DROPPED.iter().any(|d| field.is(d))
             || field.name.to_ascii_lowercase().starts_with("list-")
             || (field.is("Message-ID") && self.inspection.message_id.is_none())
-            || ((field.is("Cc") || field.is("Reply-To")) && is_empty);
+            || ((field.is("Cc") || field.is("Reply-To")) && is_empty)
+            || (field.is("Date") && (is_empty || self.seen.date));
         if is_dropped {
             return;
         }
@@ -440,6 +447,40 @@ mod tests {
         );
         let out = relay(&raw, &list(), None);
         assert_eq!(values(&out, "Date"), ["Tue, 1 Dec 2026 18:00:00 +0100"]);
+    }
+
+    #[rstest]
+    #[case::empty("Date:\r\n")]
+    #[case::blank("Date:   \r\n")]
+    fn forward_dates_a_message_with_an_empty_date_by_its_arrival(#[case] date: &str) {
+        let raw = RAW.replace(
+            "Subject: Elternabend",
+            &format!("{date}Subject: Elternabend"),
+        );
+        let out = relay(&raw, &list(), None);
+        assert_eq!(values(&out, "Date"), ["Thu, 3 Dec 2026 09:30:00 +0000"]);
+    }
+
+    #[test]
+    fn forward_keeps_only_the_first_of_two_dates() {
+        let raw = RAW.replace(
+            "Subject: Elternabend",
+            "Date: Tue, 1 Dec 2026 18:00:00 +0100\r\nDate: Wed, 2 Dec 2026 08:00:00 +0100\r\n\
+             Subject: Elternabend",
+        );
+        let out = relay(&raw, &list(), None);
+        assert_eq!(values(&out, "Date"), ["Tue, 1 Dec 2026 18:00:00 +0100"]);
+    }
+
+    #[test]
+    fn forward_drops_the_mbox_counts_of_the_body() {
+        let raw = RAW.replace(
+            "Subject: Elternabend",
+            "Content-Length: 5\r\nLines: 1\r\nSubject: Elternabend",
+        );
+        let out = relay(&raw, &list(), None);
+        assert!(values(&out, "Content-Length").is_empty(), "{out}");
+        assert!(values(&out, "Lines").is_empty(), "{out}");
     }
 
     #[test]

@@ -107,7 +107,8 @@ pub(super) fn deliver<S: Store + ?Sized>(
                 .as_ref()
                 .and_then(|l| relay::list_address(l, &services.relay))
                 .unwrap_or_default();
-            reply_rejected(services, &inspection, &address, ctx.now())?;
+            let is_too_large = state == ListMessageState::TooLarge;
+            reply_rejected(services, &inspection, is_too_large, &address, ctx.now())?;
             state
         }
         (ListMessageState::BounceReturned, _) => {
@@ -410,14 +411,21 @@ fn report_delivery<S: Store + ?Sized>(
 }
 
 /// The one reply to a sender who may not post, or whose message is too
-/// large.
+/// large: as recorded, since the limit may have changed since.
 fn reply_rejected(
     services: &DeliverServices<'_>,
     inspection: &Inspection,
+    is_too_large: bool,
     list_address: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let text = notice::list_rejection(inspection, list_address, &services.relay, services.lang)?;
+    let text = notice::list_rejection(
+        inspection,
+        is_too_large,
+        list_address,
+        &services.relay,
+        services.lang,
+    )?;
     let Some(mail) =
         relay::rejection_reply(inspection, &services.relay, &text.subject, &text.body, now)
     else {

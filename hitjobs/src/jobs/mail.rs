@@ -125,7 +125,7 @@ fn take_one<S: Store + ?Sized>(
     telemetry::count(RELAY_FETCHED);
     crash::point("retrieve.after_fetch");
 
-    let (mail, copies) = decide(&message.id, &raw, ctx, services)?;
+    let (mail, copies, log_note) = decide(&message.id, &raw, ctx, services)?;
     let now = ctx.now();
     let job_for = |id: ListMessageId| deliver_job(id, now);
     let recorded = ctx.store().record_inbound(&mail, &copies, &job_for, now)?;
@@ -173,14 +173,14 @@ fn take_one<S: Store + ?Sized>(
                 n => format!("{n} lists had it already"),
             }
         };
-        let note = mail.note.as_deref().unwrap_or_default();
+        let note = log_note.as_deref().unwrap_or_default();
         tracing::info!(
             mail.inbound_id = %inbound,
             mail.mailbox_id = %message.id,
             mail.outcome = mail.outcome.as_str(),
             mail.copies = created.len(),
             mail.states = %states,
-            mail.note = mail.note.as_deref(),
+            mail.note = log_note.as_deref(),
             "Recorded list mail {inbound}: {}{}{states}{}{note}",
             mail.outcome.as_str(),
             if states.is_empty() { "" } else { ", " },
@@ -240,13 +240,13 @@ fn deliver_job(id: ListMessageId, now: DateTime<Utc>) -> NewJob {
 }
 
 /// The record of a message and each list's copy, as `hitcore::relay`
-/// decides them.
+/// decides them, and the record's note as the log may show it.
 fn decide<'r, S: Store + ?Sized>(
     mailbox_id: &str,
     raw: &'r [u8],
     ctx: &JobContext<'_, S>,
     services: &RetrieveServices<'_>,
-) -> anyhow::Result<(NewInboundMail<'r>, Vec<NewListMessage>)> {
+) -> anyhow::Result<(NewInboundMail<'r>, Vec<NewListMessage>, Option<String>)> {
     let arrival_key = relay::arrival_key(mailbox_id, raw);
     let inspection = match relay::inspect(raw, &arrival_key, &services.relay) {
         Ok(i) => i,
@@ -260,7 +260,8 @@ fn decide<'r, S: Store + ?Sized>(
                 outcome: InboundOutcome::Unreadable,
                 note: Some(why.to_string()),
             };
-            return Ok((mail, Vec::new()));
+            let log_note = mail.note.clone();
+            return Ok((mail, Vec::new(), log_note));
         }
     };
     let mut copies = Vec::new();
@@ -281,24 +282,16 @@ fn decide<'r, S: Store + ?Sized>(
         (true, true) => InboundOutcome::Dropped,
         (true, false) => InboundOutcome::UnknownList,
     };
-    let note = if inspection.list_names.is_empty() {
-        Some(format!(
-            "no address of {} in X-Original-To (or Delivered-To, To, Cc)",
-            services.relay.list_domain
-        ))
-    } else if !unknown.is_empty() {
-        let domain = &services.relay.list_domain;
-        let addresses: Vec<String> = unknown.iter().map(|n| format!("{n}@{domain}")).collect();
-        Some(format!("no list named {}", addresses.join(", ")))
-    } else {
-        None
-    };
-    let note = match (note, inspection.automated) {
-        (Some(note), Some(why)) if copies.is_empty() => {
-            Some(format!("an automatic message ({why}); {note}"))
+    let note_of = |is_named| {
+        let why_none = why_no_list(&inspection, &unknown, &services.relay, is_named);
+        match (why_none, inspection.automated) {
+            (Some(note), Some(why)) if copies.is_empty() => {
+                Some(format!("an automatic message ({why}); {note}"))
+            }
+            (note, _) => note,
         }
-        (note, _) => note,
     };
+    let log_note = note_of(false);
     let mail = NewInboundMail {
         raw,
         arrival_key,
@@ -306,9 +299,38 @@ fn decide<'r, S: Store + ?Sized>(
         sender: inspection.sender.as_ref().map(|s| s.email.clone()),
         subject: inspection.subject.clone(),
         outcome,
-        note,
+        note: note_of(true),
     };
-    Ok((mail, copies))
+    Ok((mail, copies, log_note))
+}
+
+/// Why a message reached none of the addressed lists, if that is so:
+/// no address in the list domain, or lists of these names do not exist.
+/// With `is_named` the unknown addresses are spelled out (for the record);
+/// without, only counted, since a mistyped personal address may be among
+/// them and the log never names a person's address.
+fn why_no_list(
+    inspection: &Inspection,
+    unknown: &[&str],
+    settings: &RelaySettings,
+    is_named: bool,
+) -> Option<String> {
+    let domain = &settings.list_domain;
+    if inspection.list_names.is_empty() {
+        Some(format!(
+            "no address of {domain} in X-Original-To (or Delivered-To, To, Cc)"
+        ))
+    } else if unknown.is_empty() {
+        None
+    } else if is_named {
+        let addresses: Vec<String> = unknown.iter().map(|n| format!("{n}@{domain}")).collect();
+        Some(format!("no list named {}", addresses.join(", ")))
+    } else {
+        Some(match unknown.len() {
+            1 => format!("no list has the address in {domain} it was sent to"),
+            n => format!("no list has any of the {n} addresses in {domain} it was sent to"),
+        })
+    }
 }
 
 /// A list's copy for a verdict; none when the list has nothing to do with

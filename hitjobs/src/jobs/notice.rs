@@ -12,18 +12,15 @@ use minijinja::context;
 
 use crate::mail_text::{MailText, render};
 
-/// The reply to a rejected sender.
+/// The reply to a rejected sender: too large, or not allowed to post.
 pub(super) fn list_rejection(
     inspection: &Inspection,
+    is_too_large: bool,
     list_address: &str,
     settings: &RelaySettings,
     lang: &str,
 ) -> anyhow::Result<MailText> {
-    let reason = if inspection.is_too_large {
-        "too_large"
-    } else {
-        "sender"
-    };
+    let reason = if is_too_large { "too_large" } else { "sender" };
     render(
         "list_rejected",
         lang,

@@ -47,9 +47,15 @@ impl Conn {
     /// Only for constant statements (the text is the key) on calls that
     /// run often; the server holds each for the connection's life.
     ///
-    /// A statement the server no longer has (a pooler reset the session
-    /// with `DISCARD ALL`) or whose saved plan no longer fits (a column's
-    /// type changed) is prepared once more; the failed try ran nothing.
+    /// A statement the server no longer has (someone ran `DEALLOCATE` or
+    /// `DISCARD ALL` on the session) or whose saved plan no longer fits
+    /// (a column's type changed) is prepared once more; the failed try ran
+    /// nothing.
+    ///
+    /// Limitations: the connection must be a session of its own, directly
+    /// or through a pooler in session mode. A pooler in transaction mode
+    /// (PgBouncer's default) may run the next statement on another
+    /// client's session, where the name means another statement or none.
     pub(super) fn execute_prepared(
         &mut self,
         sql: &'static str,
