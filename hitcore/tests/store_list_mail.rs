@@ -11,7 +11,7 @@
 
 mod common;
 
-use hitcore::ability::{CreateMailingList, ManageSubscriptions, system};
+use hitcore::ability::{CreateMailingList, DestroyMailingList, ManageSubscriptions, system};
 use hitcore::group::Group;
 use hitcore::jobs::NewJob;
 use hitcore::list_mail::{
@@ -190,6 +190,25 @@ fn another_copy_of_a_message_a_list_has_is_skipped() {
         assert_eq!(copy.mailing_list_id, b.id);
         assert_eq!(w.s.list_messages(a.id, 10).expect("list").len(), 1);
         assert_eq!(w.s.list_messages(b.id, 10).expect("list").len(), 1);
+    });
+}
+
+#[test]
+fn a_list_made_after_one_was_deleted_starts_without_its_messages() {
+    each_store(|w| {
+        let old = list(w, &w.root_members, "Old");
+        record(w.s, &inbound(RAW, "m1@example.test"), &[delivering(old.id)]);
+        w.s.delete_mailing_list(&system(DestroyMailingList(old.id)))
+            .expect("deleted");
+
+        let new = list(w, &w.root_members, "New");
+
+        assert_ne!(new.id, old.id, "an id is never handed out twice");
+        assert!(w.s.list_messages(new.id, 10).expect("list").is_empty());
+        let mut again = inbound(RAW, "m1@example.test");
+        again.arrival_key = "another-arrival".to_owned();
+        let r = record(w.s, &again, &[delivering(new.id)]);
+        assert_eq!(new_copies(&r).len(), 1, "the new list has not seen it");
     });
 }
 

@@ -530,13 +530,20 @@ impl MailingListRepo for SqliteStore {
             if !group.is_active() {
                 return Err(rule(format!("group {} is deleted or archived", group.id)));
             }
+            // The id is past every list's that has messages, deleted ones
+            // too: SQLite hands the highest id out again once its row is
+            // gone, and the messages a deleted list keeps (they have no
+            // foreign key) would then show on, and count as seen by, the
+            // new list. PostgreSQL's sequence never repeats an id.
             write_list(
                 tx,
-                "INSERT INTO mailing_lists (group_id, name, description, publisher, mail_name, \
-                 additional_senders, subscribers_may_post, anyone_may_post, preferred_labels, \
-                 main_email, delivery_report, subscribable_for, subscribable_mode, created_at, \
-                 updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
-                 ?14, ?14)",
+                "INSERT INTO mailing_lists (id, group_id, name, description, publisher, \
+                 mail_name, additional_senders, subscribers_may_post, anyone_may_post, \
+                 preferred_labels, main_email, delivery_report, subscribable_for, \
+                 subscribable_mode, created_at, updated_at) VALUES (\
+                 1 + max(coalesce((SELECT max(id) FROM mailing_lists), 0), \
+                 coalesce((SELECT max(mailing_list_id) FROM list_messages), 0)), \
+                 ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
                 list.group_id.0,
                 &list.fields,
                 now,
