@@ -14,7 +14,7 @@ use lettre::{Address, Message};
 use sha2::{Digest, Sha256};
 
 use super::RelaySettings;
-use super::header::{clean_text, is_plain_address};
+use super::header::{clean_text, is_plain_address, push_line_breaks_as_crlf};
 use super::inspect::Inspection;
 use crate::mail::{Envelope, OutgoingMail};
 
@@ -155,19 +155,41 @@ pub fn returned_bounce(
 }
 
 /// The returned message as a `message/rfc822` part. RFC 2046 allows only
-/// 7bit or 8bit there, so that is used whenever the message qualifies.
+/// 7bit or 8bit there, so the message goes in as it is, its line breaks
+/// made CRLF, whenever it qualifies: no NUL and no line over 998 octets.
+/// Lettre would choose quoted-printable for any line of 76 or more, which
+/// most bounces have.
 fn attached_message(raw: &[u8]) -> Option<SinglePart> {
+    use lettre::message::header::ContentTransferEncoding;
+
     let rfc822 = ContentType::parse("message/rfc822").ok()?;
-    let encoding = lettre::message::header::ContentTransferEncoding::EightBit;
-    let body = match std::str::from_utf8(raw) {
-        Ok(text) => Body::new_with_encoding(text.to_owned(), encoding).unwrap_or_else(Body::new),
-        // TODO: a returned message in a legacy 8-bit charset goes out
-        // base64-encoded, which RFC 2046 does not allow for message/rfc822
-        // (most clients read it anyway); sending it as `binary` would need
-        // BINARYMIME support from the outgoing server.
-        Err(_) => Body::new(raw.to_vec()),
+    let mut crlf = Vec::with_capacity(raw.len() + raw.len() / 32);
+    push_line_breaks_as_crlf(&mut crlf, raw, b"\r\n");
+    let body = if fits_8bit(&crlf) {
+        let encoding = if crlf.is_ascii() {
+            ContentTransferEncoding::SevenBit
+        } else {
+            ContentTransferEncoding::EightBit
+        };
+        Body::dangerous_pre_encoded(crlf, encoding)
+    } else {
+        // TODO: a returned message with a NUL or a line over 998 octets
+        // goes out base64-encoded, which RFC 2046 does not allow for
+        // message/rfc822 (most clients read it anyway); sending it as
+        // `binary` would need BINARYMIME support from the outgoing server.
+        Body::new_with_encoding(raw.to_vec(), ContentTransferEncoding::Base64)
+            .unwrap_or_else(Body::new)
     };
     Some(SinglePart::builder().header(rfc822).body(body))
+}
+
+/// Whether CRLF-broken `bytes` may go as 7bit or 8bit (RFC 2045 2.7,
+/// 2.8): no NUL, and at most 998 octets between line breaks.
+fn fits_8bit(bytes: &[u8]) -> bool {
+    !bytes.contains(&0)
+        && bytes
+            .split(|&b| b == b'\n')
+            .all(|line| line.strip_suffix(b"\r").unwrap_or(line).len() <= 998)
 }
 
 /// `text` without the line breaks it ends in: the part ends the body
@@ -406,6 +428,65 @@ mod tests {
             message.header_raw("MIME-Version").map(str::trim),
             Some("1.0")
         );
+    }
+
+    /// The attached bounce's `Content-Transfer-Encoding` and its bytes as
+    /// they stand in the returned message.
+    fn attached_as_sent(bounce: &[u8]) -> (String, Vec<u8>) {
+        let mail = returned_bounce(bounce, "reto@example.org", &settings(), "S", "T", now())
+            .expect("a message");
+        let message = MessageParser::default()
+            .parse(&mail.message)
+            .expect("parses");
+        let part = message
+            .parts
+            .iter()
+            .find(|p| p.is_content_type("message", "rfc822"))
+            .expect("the attached part");
+        let encoding = part
+            .content_transfer_encoding()
+            .unwrap_or("7bit")
+            .to_owned();
+        let raw = mail.message[part.raw_body_offset() as usize..part.raw_end_offset() as usize]
+            .to_vec();
+        (encoding, raw)
+    }
+
+    #[rstest]
+    #[case::ascii_with_long_lines(
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"BB\"",
+        "7bit"
+    )]
+    #[case::utf8("Final-Recipient: rfc822; r\u{fc}edi@post.example", "8bit")]
+    fn returned_bounce_attaches_the_bounce_unencoded_as_rfc_2046_asks(
+        #[case] line: &str,
+        #[case] expected: &str,
+    ) {
+        let bounce = format!(
+            "From: MAILER-DAEMON@mx.test\r\nSubject: Undelivered\r\n\r\n{line}\n\
+             Your message could not be delivered to one or more recipients, sorry.\r\n"
+        );
+        let (encoding, raw) = attached_as_sent(bounce.as_bytes());
+        assert_eq!(encoding, expected);
+        let text = String::from_utf8(raw).expect("utf-8");
+        assert!(text.contains(&format!("{line}\r\n")), "{text}");
+    }
+
+    #[test]
+    fn returned_bounce_attaches_a_legacy_charset_bounce_as_8bit() {
+        let bounce = b"From: MAILER-DAEMON@mx.test\r\nSubject: Undelivered\r\n\r\nM\xfcller\r\n";
+        let (encoding, raw) = attached_as_sent(bounce);
+        assert_eq!(encoding, "8bit");
+        assert!(raw.windows(8).any(|w| w == b"M\xfcller\r\n"));
+    }
+
+    #[test]
+    fn returned_bounce_encodes_a_bounce_with_nul_or_an_overlong_line() {
+        for body in ["a\0b".to_owned(), "x".repeat(999)] {
+            let bounce = format!("From: MAILER-DAEMON@mx.test\r\nSubject: U\r\n\r\n{body}\r\n");
+            let (encoding, _) = attached_as_sent(bounce.as_bytes());
+            assert_eq!(encoding, "base64");
+        }
     }
 
     #[rstest]
