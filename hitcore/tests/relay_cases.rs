@@ -527,6 +527,31 @@ fn case_16_byte_identical_arrivals_are_two_messages() {
     );
 }
 
+#[test]
+fn case_16_a_reused_message_id_on_a_new_message_is_a_new_message() {
+    // An alarm system that gives every message the same Message-ID: the
+    // next alarm has another Date and Subject, so a list that relayed the
+    // first still takes it; a copy of the first is still the first.
+    let first = "X-Original-To: technik@db.example.ch\r\nFrom: Alarmzentrale <alarm@example.org>\r\n\
+                 To: technik@db.example.ch\r\nSubject: Testalarm\r\n\
+                 Message-ID: <alarm@example.org>\r\nDate: Wed, 5 Mar 2025 06:00:00 +0100\r\n\r\n\
+                 Test.\r\n";
+    let next = first
+        .replace("Subject: Testalarm", "Subject: Ernstfall Brand")
+        .replace("06:00:00", "21:14:09")
+        .replace("Test.", "Brand in der Halle.");
+    let copy = first.replacen(
+        "X-Original-To",
+        "Delivered-To: technik@db.example.ch\r\nX-Original-To",
+        1,
+    );
+    let key = |raw: &str| read_as(raw.as_bytes(), "arrival").message_key;
+
+    assert_ne!(key(first), key(&next));
+    assert_eq!(key(first), key(&copy));
+    assert!(key(first).starts_with("alarm@example.org "));
+}
+
 // Case 18: header injection through list metadata or display names.
 
 #[test]

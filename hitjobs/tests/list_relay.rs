@@ -453,8 +453,13 @@ fn one_message_for_two_lists_reaches_each_once_even_as_two_copies() {
             ),
         );
 
-        r.retrieve_and_deliver();
+        let log = common::log_of(|| r.retrieve_and_deliver());
 
+        assert!(
+            log.contains("mail.accepted=2") && log.contains("mail.duplicates=1"),
+            "{}: the third is counted as a copy: {log}",
+            r.db.name
+        );
         let sent = r.mailer.sent();
         let to_member = |list: &str| {
             sent.iter()

@@ -32,8 +32,9 @@ pub enum Unreadable {
 /// What was read from one raw message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Inspection {
-    /// Duplicate key: the Message-ID (without `<>`), the same for every
-    /// copy the mail server delivers of one message; else the message's
+    /// Duplicate key: the Message-ID (without `<>`) with a digest of the
+    /// Date and Subject fields, the same for every copy the mail server
+    /// delivers of one message (see [`message_key`]); else the message's
     /// [`arrival_key`], so that a message without Message-ID sent twice
     /// is relayed twice, each time with a Message-ID of its own (case 16).
     pub message_key: String,
@@ -131,6 +132,29 @@ pub fn arrival_key(mailbox_id: &str, raw: &[u8]) -> String {
         .collect()
 }
 
+/// The duplicate key of a message with Message-ID `id`: the id, a space
+/// (which no printable id holds) and a digest of its Date and Subject
+/// fields as written.
+///
+/// The copies a mail server delivers of one message, one per list address,
+/// and a forward of it carry all three unchanged. A sender that gives
+/// every message the same Message-ID (an alarm system, a broken script)
+/// writes a new Date or Subject each time, so its next message is not
+/// taken for one the list has already (case 16: reused Message-IDs).
+fn message_key(id: &str, block: &HeaderBlock<'_>) -> String {
+    let mut hasher = Sha256::new();
+    for name in ["Date", "Subject"] {
+        let value = block.first(name).map(|f| f.text()).unwrap_or_default();
+        hasher.update(value.as_bytes());
+        hasher.update(b"\0");
+    }
+    let digest: String = hasher.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{id} {digest}")
+}
+
 /// Reads one raw message that arrived as `arrival` (its [`arrival_key`]).
 ///
 /// # Errors
@@ -176,7 +200,9 @@ pub fn inspect(
     let bounced_list_message = automated.and_then(|_| find_list_message(&block, raw, parsed));
 
     Ok(Inspection {
-        message_key: message_id.clone().unwrap_or_else(|| arrival.to_owned()),
+        message_key: message_id
+            .as_deref()
+            .map_or_else(|| arrival.to_owned(), |id| message_key(id, &block)),
         message_id,
         list_names: list_names(&block, parsed, &domain),
         sender,
@@ -523,10 +549,39 @@ mod tests {
     }
 
     #[test]
-    fn message_key_is_the_message_id_without_brackets() {
+    fn message_key_is_the_message_id_without_brackets_and_a_digest() {
         let inspection = read(PLAIN);
-        assert_eq!(inspection.message_key, "m1@example.org");
+        let (id, digest) = inspection.message_key.split_once(' ').expect("two parts");
+        assert_eq!(id, "m1@example.org");
+        assert_eq!(digest.len(), 16);
         assert_eq!(inspection.message_id.as_deref(), Some("m1@example.org"));
+    }
+
+    #[test]
+    fn message_key_tells_a_new_message_under_a_reused_message_id() {
+        let first = read(&PLAIN.replace(
+            "\r\n\r\n",
+            "\r\nDate: Mon, 3 Mar 2025 06:00:00 +0100\r\n\r\n",
+        ));
+        let later = read(&PLAIN.replace(
+            "\r\n\r\n",
+            "\r\nDate: Mon, 3 Mar 2025 07:30:00 +0100\r\n\r\n",
+        ));
+        let retitled = read(&PLAIN.replace("Subject: ", "Subject: Re: "));
+        assert_ne!(first.message_key, later.message_key);
+        assert_ne!(read(PLAIN).message_key, retitled.message_key);
+    }
+
+    #[test]
+    fn message_key_is_the_same_for_the_copies_of_one_message() {
+        let copy = PLAIN
+            .replace("eltern@", "leitung@")
+            .replace(
+                "Subject:",
+                "Delivered-To: leitung@db.example.ch\r\nSubject:",
+            )
+            .replace("\r\n", "\n");
+        assert_eq!(read(PLAIN).message_key, read(&copy).message_key);
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //! [`rejection_reply`], pass a bounce on with [`returned_bounce`], or
 //! drop it. Duplicates are keyed on ([`Inspection::message_key`], list),
 //! never on the message alone, so one message for two lists reaches both
-//! (case 1). A message without Message-ID is keyed on its arrival in the
+//! (case 1); with its Date and Subject, so a reused Message-ID does not
+//! hide a new message (case 16). A message without Message-ID is keyed
+//! on its arrival in the
 //! mailbox ([`arrival_key`]): sent twice, it is relayed twice, each time
 //! with a Message-ID of its own in the list domain (case 16).
 

@@ -447,8 +447,8 @@ mod tests {
             .content_transfer_encoding()
             .unwrap_or("7bit")
             .to_owned();
-        let raw = mail.message[part.raw_body_offset() as usize..part.raw_end_offset() as usize]
-            .to_vec();
+        let raw =
+            mail.message[part.raw_body_offset() as usize..part.raw_end_offset() as usize].to_vec();
         (encoding, raw)
     }
 

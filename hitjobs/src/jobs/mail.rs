@@ -67,6 +67,8 @@ struct Tally {
     fetched: u64,
     accepted: u64,
     known: u64,
+    /// Every list it was for had it already: another copy.
+    duplicates: u64,
     unreadable: u64,
     dropped: u64,
     failed: u64,
@@ -102,6 +104,7 @@ pub(super) fn retrieve<S: Store + ?Sized>(
             mail.fetched = tally.fetched,
             mail.accepted = tally.accepted,
             mail.known = tally.known,
+            mail.duplicates = tally.duplicates,
             mail.unreadable = tally.unreadable,
             mail.dropped = tally.dropped,
             mail.failed = tally.failed,
@@ -144,6 +147,9 @@ fn take_one<S: Store + ?Sized>(
             );
         }
         (_, InboundOutcome::Unreadable) => tally.unreadable += 1,
+        (Recorded::New { copies, .. }, InboundOutcome::Accepted) if copies.is_empty() => {
+            tally.duplicates += 1;
+        }
         (_, InboundOutcome::Accepted) => tally.accepted += 1,
         _ => tally.dropped += 1,
     }
