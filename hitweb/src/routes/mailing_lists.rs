@@ -18,7 +18,7 @@ use hitcore::id::{EventId, EventSubscriptionId};
 use hitcore::list_mail::ListMessageSummary;
 use hitcore::mailing_list::{
     self as ml, MailingList, MailingListPatch, NewMailingList, Recipient, SubscribableFor,
-    SubscribableMode, Subscriber, Subscription,
+    SubscribableMode, Subscriber, Subscription, SubscriptionRuleError,
 };
 use hitcore::store::StoreError;
 use hitcore::validate::Violations;
@@ -926,21 +926,17 @@ pub async fn show(
 // --------------------------------------------------------- subscriptions
 
 /// The subscriber a form describes: `kind=person` with `person_id` and an
-/// optional `excluded`, or `kind=group` with `group_id` and `role_types`.
-fn subscriber_of(fields: &Fields) -> Result<Subscriber, WebError> {
-    let id = |name: &str| -> Result<i64, WebError> {
-        fields
-            .get(name)
-            .and_then(|v| v.trim().parse().ok())
-            .ok_or(WebError::BadRequest)
-    };
+/// optional `excluded`, or `kind=group` with `group_id` and `role_types`;
+/// else the message key of what is missing.
+fn subscriber_of(fields: &Fields) -> Result<Subscriber, &'static str> {
+    let id = |name: &str| fields.get(name).and_then(|v| v.trim().parse().ok());
     match fields.raw("kind") {
         Some("person") => Ok(Subscriber::Person {
-            person_id: PersonId(id("person_id")?),
+            person_id: PersonId(id("person_id").ok_or("mailing_lists.errors.person_id")?),
             is_excluded: fields.flag("excluded"),
         }),
         Some("group") => Ok(Subscriber::Group {
-            group_id: GroupId(id("group_id")?),
+            group_id: GroupId(id("group_id").ok_or("mailing_lists.errors.group_id")?),
             role_types: fields
                 .0
                 .iter()
@@ -948,12 +944,36 @@ fn subscriber_of(fields: &Fields) -> Result<Subscriber, WebError> {
                 .map(|(_, v)| v.clone())
                 .collect(),
         }),
-        _ => Err(WebError::BadRequest),
+        _ => Err("mailing_lists.errors.subscriber_kind"),
     }
 }
 
+/// The message key for a group subscription the rules refuse.
+fn subscription_rule_key(e: &SubscriptionRuleError) -> &'static str {
+    match e {
+        SubscriptionRuleError::NoRoleTypes => "mailing_lists.errors.no_role_types",
+        SubscriptionRuleError::UnknownRoleType(_) => "mailing_lists.errors.unknown_role_type",
+        SubscriptionRuleError::OutsideListGroup(_) => "mailing_lists.errors.outside_list_group",
+        SubscriptionRuleError::InactiveGroup(_) => "mailing_lists.errors.inactive_group",
+        _ => "rules.refused",
+    }
+}
+
+/// Back to the list, with `key` saying why the subscription form was
+/// refused; nothing was stored.
+fn refused_subscription(
+    ctx: &RequestCtx,
+    state: &AppState,
+    req: &Request,
+    id: MailingListId,
+    key: &str,
+) -> Response {
+    context::set_flash(req.cookie(), state, "alert", key);
+    redirect(ctx, &format!("/mailing_lists/{id}"))
+}
+
 /// POST /mailing_lists/:id/subscriptions: adds a person or group
-/// subscription (redirect to the list).
+/// subscription (redirect to the list, with the reason when refused).
 #[handler]
 pub async fn add_subscription(
     ctx: &RequestCtx,
@@ -966,21 +986,50 @@ pub async fn add_subscription(
     let loaded = load(&state, id).await?;
     let subject = subject(viewer, &loaded)?;
     let permit = ability::permit_manage_subscriptions(&viewer.actor, &subject)?;
-    let subscriber = subscriber_of(&fields)?;
-    if let Subscriber::Person { person_id, .. } = subscriber {
-        // Subscribing someone reveals them on the list page: the viewer
-        // must be allowed to see them, as when giving them a role.
-        let b = super::people::load_person(&state, person_id).await?;
-        let person = super::people::subject(&state, viewer, &b);
-        check(ability::person(
-            &viewer.actor,
-            ability::PersonAction::Show,
-            &person,
-        ))?;
+    let refused = |key: &str| Ok(refused_subscription(ctx, &state, req, id, key));
+    let subscriber = match subscriber_of(&fields) {
+        Ok(subscriber) => subscriber,
+        Err(key) => return refused(key),
+    };
+    match &subscriber {
+        Subscriber::Person { person_id, .. } => {
+            // Subscribing someone reveals them on the list page: the
+            // viewer must be allowed to see them, as when giving them a
+            // role.
+            let b = match super::people::load_person(&state, *person_id).await {
+                Err(WebError::NotFound) => return refused("mailing_lists.errors.no_person"),
+                loaded => loaded?,
+            };
+            let person = super::people::subject(&state, viewer, &b);
+            check(ability::person(
+                &viewer.actor,
+                ability::PersonAction::Show,
+                &person,
+            ))?;
+        }
+        Subscriber::Group {
+            group_id,
+            role_types,
+        } => {
+            let Some(group) = viewer.tree.get(*group_id) else {
+                return refused("mailing_lists.errors.group_id");
+            };
+            if let Err(e) =
+                ml::check_group_subscription(&state.org, subject.group, group, role_types)
+            {
+                return refused(subscription_rule_key(&e));
+            }
+        }
     }
-    state
-        .db(move |s| s.add_subscription(&permit, &subscriber))
+    let added = state
+        .db(move |s| Ok(s.add_subscription(&permit, &subscriber)))
         .await?;
+    match added {
+        Err(StoreError::Conflict { .. }) => {
+            return refused("mailing_lists.errors.already_subscribed");
+        }
+        added => added?,
+    };
     context::set_flash(
         req.cookie(),
         &state,

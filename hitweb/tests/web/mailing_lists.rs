@@ -404,6 +404,90 @@ async fn the_list_page_shows_each_message_with_a_readable_state_and_time() {
     assert!(!page.body.contains("too_large"));
 }
 
+/// A refused subscription form brings the manager back to the list with
+/// the reason on the page, and stores nothing.
+#[tokio::test]
+async fn a_refused_subscription_says_why_on_the_list_page() {
+    let app = TestApp::new();
+    let club = app.group("Club Alpha");
+    let members = app.child(&club, "ClubMembers");
+    let region = app.group("Region North");
+    let l = list(&app, &club, "Trainers", SubscribableFor::Nobody);
+    let mut alex = app.signed_in("alpha@demo.example").await;
+    let path = format!("/mailing_lists/{}/subscriptions", l.id);
+    let (members_id, region_id) = (members.id.to_string(), region.id.to_string());
+    let cases: [(&[(&str, &str)], &str); 6] = [
+        (
+            &[("kind", "group"), ("group_id", &members_id)],
+            "Choose at least one role type",
+        ),
+        (
+            &[
+                ("kind", "group"),
+                ("group_id", &members_id),
+                ("role_types", "No.Such"),
+            ],
+            "One of the chosen role types does not exist.",
+        ),
+        (
+            &[
+                ("kind", "group"),
+                ("group_id", &region_id),
+                ("role_types", "ClubMembers.Trainer"),
+            ],
+            "Only the list&#x27;s group and the groups below it can be subscribed.",
+        ),
+        (
+            &[
+                ("kind", "group"),
+                ("group_id", "x"),
+                ("role_types", "ClubMembers.Trainer"),
+            ],
+            "Choose one of the groups offered.",
+        ),
+        (
+            &[("kind", "person"), ("person_id", "")],
+            "Enter the id of the person to add.",
+        ),
+        (
+            &[("kind", "person"), ("person_id", "999999")],
+            "There is no person with this id.",
+        ),
+    ];
+    for (fields, message) in cases {
+        let refused = alex.post(&path, fields).await;
+        refused.assert_status(StatusCode::SEE_OTHER);
+        let page = alex.get(&format!("/mailing_lists/{}", l.id)).await;
+        assert!(
+            page.body.contains("flash-alert") && page.body.contains(message),
+            "{fields:?}: {}",
+            page.body
+        );
+    }
+    assert!(app.store.subscriptions(l.id).expect("subs").is_empty());
+
+    let trainers = [
+        ("kind", "group"),
+        ("group_id", members_id.as_str()),
+        ("role_types", "ClubMembers.Trainer"),
+    ];
+    alex.post(&path, &trainers)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    alex.get(&format!("/mailing_lists/{}", l.id)).await;
+    alex.post(&path, &trainers)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let page = alex.get(&format!("/mailing_lists/{}", l.id)).await;
+    assert!(
+        page.body
+            .contains("This subscriber is on the list already."),
+        "{}",
+        page.body
+    );
+    assert_eq!(app.store.subscriptions(l.id).expect("subs").len(), 1);
+}
+
 #[tokio::test]
 async fn subscription_forms_need_the_csrf_token() {
     let app = TestApp::new();
