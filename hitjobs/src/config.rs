@@ -330,7 +330,13 @@ fn default_mail_folder(database_url: &str) -> PathBuf {
 /// connecting.
 fn check_retriever_url(url: &str) -> Result<(), String> {
     match url.strip_prefix("folder://") {
-        Some("") => Err("a folder URL needs a path, e.g. folder:///var/mail/lists".to_owned()),
+        // `folder://lists` would be read as a folder relative to wherever
+        // the process happens to start.
+        Some(path) if !path.starts_with('/') => Err(
+            "a folder URL needs an absolute path, three slashes in all, e.g. \
+             folder:///var/mail/lists"
+                .to_owned(),
+        ),
         Some(_) => Ok(()),
         None => crate::mail::check_server_url(url),
     }
@@ -430,6 +436,7 @@ mod tests {
             ("MAIL_BATCH_SIZE", "1001"),
             ("MAIL_RETRIEVER_URL", "imap://u:s3cret@h:notaport"),
             ("MAIL_RETRIEVER_URL", "folder://"),
+            ("MAIL_RETRIEVER_URL", "folder://tmp/lists"),
             ("MAIL_LIST_DOMAIN", "not a domain"),
             ("MAIL_FROM", "nobody"),
         ] {

@@ -151,13 +151,27 @@ pub(super) fn parse_server_url(value: &str) -> Result<ServerUrl, String> {
 
 /// A folder of `.eml` files; oldest first by modification time, then name.
 /// Messages moved aside go to its `failed/` subfolder.
+///
+/// Limitations: a file still being written is read as it stands (the
+/// README says to `mv` files in). Maildir's `tmp/` and `new/` would solve
+/// it, at the price of a layout a developer cannot simply drop files into.
 struct FolderMailbox {
     dir: PathBuf,
 }
 
 impl FolderMailbox {
     fn open(dir: PathBuf) -> anyhow::Result<FolderMailbox> {
-        fs::create_dir_all(&dir).with_context(|| format!("while creating {}", dir.display()))?;
+        if !dir.is_dir() {
+            fs::create_dir_all(&dir)
+                .with_context(|| format!("while creating {}", dir.display()))?;
+            // Said once, so that a mistyped path shows in the log rather
+            // than as a folder nobody ever writes to.
+            tracing::info!(
+                mail.file = %dir.display(),
+                "Created the list mail folder {}; messages are the .eml files put into it",
+                dir.display()
+            );
+        }
         Ok(FolderMailbox { dir })
     }
 
