@@ -72,10 +72,16 @@ pub async fn sign_in(
                 auth::verify_password(&password, dummy_hash());
                 return Ok(Attempt::Refused);
             };
-            let is_good = login
-                .password_hash
-                .as_deref()
-                .is_some_and(|h| auth::verify_password(&password, h));
+            // A login without a password (never invited) spends the same
+            // time too, or the answer's speed would tell which addresses
+            // belong to people.
+            let is_good = match login.password_hash.as_deref() {
+                Some(hash) => auth::verify_password(&password, hash),
+                None => {
+                    auth::verify_password(&password, dummy_hash());
+                    false
+                }
+            };
             if auth::is_locked(login.locked_at, now) {
                 return Ok(Attempt::Refused);
             }
