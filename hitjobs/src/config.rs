@@ -306,12 +306,16 @@ impl MailConfig {
         tracing::info!(
             mail.transport = %transport,
             mail.list_domain = %self.settings.list_domain,
+            mail.from = %self.settings.from,
             mail.batch_size = self.settings.batch_size,
+            mail.smtp_sessions = self.settings.smtp_sessions,
             mail.retriever = %self
                 .settings
                 .retriever_url
                 .as_ref()
                 .map_or_else(|| "none".to_owned(), ToString::to_string),
+            mail.retrieve_secs = self.settings.retrieve_every.as_secs(),
+            base_url = %self.settings.base_url,
             "Mail configuration loaded"
         );
     }
