@@ -258,6 +258,31 @@ fn list_deliveries_of_version_8_move_into_batches() {
 }
 
 #[test]
+fn the_sqlite_list_id_counter_starts_past_every_list_with_messages() {
+    const TS: &str = "2026-01-01T00:00:00.000000Z";
+    for db in databases().into_iter().filter(|db| !db.is_postgres()) {
+        store::migrate_to(&db.url, 13).expect("version 13");
+        // List 7 was deleted; its message stays, without a foreign key.
+        db.execute(&format!(
+            "INSERT INTO inbound_mails (id, arrival_key, message_key, subject, size_bytes, \
+                 outcome, received_at) VALUES (1, 'a', 'k', 'Hi', 10, 'accepted', '{TS}'); \
+             INSERT INTO list_messages (id, inbound_mail_id, mailing_list_id, message_key, token, \
+                 state, subject, sender, is_reply_due, received_at) \
+             VALUES (1, 1, 7, 'k', 't', 'finished', 'Hi', 's@example.test', FALSE, '{TS}');"
+        ));
+        store::migrate(&db.url).expect("migrated");
+        let last: i64 = sqlite_conn(&db.url)
+            .query_row(
+                "SELECT last_id FROM id_sequences WHERE name = 'mailing_lists'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("the counter");
+        assert_eq!(last, 7);
+    }
+}
+
+#[test]
 fn database_behind_is_refused_for_serving_naming_the_migrate_command() {
     each_database(|db| {
         store::migrate_to(&db.url, INITIAL_VERSION).expect("version 1");

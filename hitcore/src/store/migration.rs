@@ -92,6 +92,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "arrival_key",
         sql: include_str!("../../../migrations/0013_arrival_key.sql"),
     },
+    Migration {
+        version: 14,
+        name: "mailing_list_ids",
+        sql: include_str!("../../../migrations/0014_mailing_list_ids.sql"),
+    },
 ];
 
 /// The version of `schema.sql`.

@@ -530,19 +530,28 @@ impl MailingListRepo for SqliteStore {
             if !group.is_active() {
                 return Err(rule(format!("group {} is deleted or archived", group.id)));
             }
-            // The id is past every list's that has messages, deleted ones
-            // too: SQLite hands the highest id out again once its row is
-            // gone, and the messages a deleted list keeps (they have no
-            // foreign key) would then show on, and count as seen by, the
-            // new list. PostgreSQL's sequence never repeats an id.
+            // The id comes from a counter that only grows (migration 14):
+            // SQLite hands the highest id out again once its row is gone,
+            // and the messages a deleted list keeps (they have no foreign
+            // key) would then show on, and count as seen by, the new list.
+            // PostgreSQL's sequence never repeats an id.
+            let counted = tx
+                .prepare_cached(
+                    "UPDATE id_sequences SET last_id = last_id + 1 WHERE name = 'mailing_lists'",
+                )?
+                .execute([])?;
+            if counted != 1 {
+                return Err(rule(
+                    "the mailing list id counter of migration 14 is missing",
+                ));
+            }
             write_list(
                 tx,
                 "INSERT INTO mailing_lists (id, group_id, name, description, publisher, \
                  mail_name, additional_senders, subscribers_may_post, anyone_may_post, \
                  preferred_labels, main_email, delivery_report, subscribable_for, \
                  subscribable_mode, created_at, updated_at) VALUES (\
-                 1 + max(coalesce((SELECT max(id) FROM mailing_lists), 0), \
-                 coalesce((SELECT max(mailing_list_id) FROM list_messages), 0)), \
+                 (SELECT last_id FROM id_sequences WHERE name = 'mailing_lists'), \
                  ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
                 list.group_id.0,
                 &list.fields,
