@@ -133,19 +133,20 @@ pub fn arrival_key(mailbox_id: &str, raw: &[u8]) -> String {
 }
 
 /// The duplicate key of a message with Message-ID `id`: the id, a space
-/// (which no printable id holds) and a digest of its Date and Subject
-/// fields as written.
+/// (which no printable id holds) and a digest of its `date` and decoded
+/// `subject`.
 ///
 /// The copies a mail server delivers of one message, one per list address,
-/// and a forward of it carry all three unchanged. A sender that gives
+/// and a forward of it carry all three; a forwarder may fold or encode
+/// the Subject anew, or drop a comment from the Date, which the decoded
+/// subject and the date as an instant do not see. A sender that gives
 /// every message the same Message-ID (an alarm system, a broken script)
 /// writes a new Date or Subject each time, so its next message is not
 /// taken for one the list has already (case 16: reused Message-IDs).
-fn message_key(id: &str, block: &HeaderBlock<'_>) -> String {
+fn message_key(id: &str, date: &str, subject: &str) -> String {
     let mut hasher = Sha256::new();
-    for name in ["Date", "Subject"] {
-        let value = block.first(name).map(|f| f.text()).unwrap_or_default();
-        hasher.update(value.as_bytes());
+    for part in [date, subject] {
+        hasher.update(part.as_bytes());
         hasher.update(b"\0");
     }
     let digest: String = hasher.finalize()[..8]
@@ -153,6 +154,18 @@ fn message_key(id: &str, block: &HeaderBlock<'_>) -> String {
         .map(|b| format!("{b:02x}"))
         .collect();
     format!("{id} {digest}")
+}
+
+/// The Date field as the instant it names (seconds since the epoch), or
+/// its text with the whitespace collapsed when it names none.
+fn date_of(block: &HeaderBlock<'_>, parsed: Option<&Message<'_>>) -> String {
+    match parsed.and_then(|m| m.date()).filter(|d| d.is_valid()) {
+        Some(date) => date.to_timestamp().to_string(),
+        None => block
+            .first("Date")
+            .map(|f| clean_text(&f.text()))
+            .unwrap_or_default(),
+    }
 }
 
 /// Reads one raw message that arrived as `arrival` (its [`arrival_key`]).
@@ -200,9 +213,10 @@ pub fn inspect(
     let bounced_list_message = automated.and_then(|_| find_list_message(&block, raw, parsed));
 
     Ok(Inspection {
-        message_key: message_id
-            .as_deref()
-            .map_or_else(|| arrival.to_owned(), |id| message_key(id, &block)),
+        message_key: message_id.as_deref().map_or_else(
+            || arrival.to_owned(),
+            |id| message_key(id, &date_of(&block, parsed), &subject),
+        ),
         message_id,
         list_names: list_names(&block, parsed, &domain),
         sender,
@@ -570,6 +584,25 @@ mod tests {
         let retitled = read(&PLAIN.replace("Subject: ", "Subject: Re: "));
         assert_ne!(first.message_key, later.message_key);
         assert_ne!(read(PLAIN).message_key, retitled.message_key);
+    }
+
+    #[rstest]
+    #[case::folded_with_a_tab("Subject: Hallo\r\n\tWelt", "Subject: Hallo Welt")]
+    #[case::q_or_b_encoding(
+        "Subject: =?UTF-8?Q?Gr=C3=BCezi_mitenand?=",
+        "Subject: =?UTF-8?B?R3LDvGV6aSBtaXRlbmFuZA==?="
+    )]
+    #[case::date_comment(
+        "Subject: Hallo\r\nDate: Mon, 3 Mar 2025 06:00:00 +0100 (CET)",
+        "Subject: Hallo\r\nDate: Mon, 3 Mar 2025 06:00:00 +0100"
+    )]
+    #[case::date_zone(
+        "Subject: Hallo\r\nDate: Mon, 3 Mar 2025 06:00:00 +0100",
+        "Subject: Hallo\r\nDate: Mon, 3 Mar 2025 05:00:00 +0000"
+    )]
+    fn message_key_sees_through_a_forwarder_s_rewriting(#[case] one: &str, #[case] other: &str) {
+        let key = |header: &str| read(&PLAIN.replace("Subject: Hallo", header)).message_key;
+        assert_eq!(key(one), key(other));
     }
 
     #[test]
