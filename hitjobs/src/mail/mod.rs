@@ -200,29 +200,34 @@ pub(crate) fn check_server_url(url: &str) -> Result<(), String> {
 
 /// A server reply made fit for an error message that ends up in the log
 /// and the job table: anything between `<` and `>` (where servers quote
-/// addresses) is left out, and it is cut at 200 characters.
+/// addresses) and every word with an `@` (sendmail's `ann@example.org...
+/// User unknown`) is left out, line breaks become spaces, and it is cut at
+/// 200 characters.
+///
+/// Limitations: a name in the reply's prose ("Mailbox of Ann Muster
+/// full") stays; nothing tells it from the server's own words.
 pub(crate) fn scrub_reply(reply: &str) -> String {
-    let mut out = String::with_capacity(reply.len().min(200));
+    let mut unquoted = String::with_capacity(reply.len());
     let mut in_brackets = false;
     for c in reply.chars() {
         match c {
             '<' => {
                 in_brackets = true;
-                out.push_str("<…");
+                unquoted.push_str("<…");
             }
             '>' => {
                 in_brackets = false;
-                out.push('>');
+                unquoted.push('>');
             }
-            '\r' | '\n' => out.push(' '),
-            c if !in_brackets => out.push(c),
+            c if !in_brackets => unquoted.push(c),
             _ => {}
         }
-        if out.chars().count() >= 200 {
-            break;
-        }
     }
-    out
+    let words: Vec<&str> = unquoted
+        .split_whitespace()
+        .map(|w| if w.contains('@') { "…" } else { w })
+        .collect();
+    words.join(" ").chars().take(200).collect()
 }
 
 #[cfg(test)]
@@ -234,6 +239,18 @@ mod tests {
         assert_eq!(
             scrub_reply("554 5.7.1 <ann@example.org>: Relay access denied"),
             "554 5.7.1 <…>: Relay access denied"
+        );
+    }
+
+    #[test]
+    fn scrubbed_replies_leave_out_bare_addresses() {
+        assert_eq!(
+            scrub_reply("550 5.1.1 ann.muster@example.org... User unknown\r\n"),
+            "550 5.1.1 … User unknown"
+        );
+        assert_eq!(
+            scrub_reply("451 4.3.0 Mailbox (ann@example.org) full"),
+            "451 4.3.0 Mailbox … full"
         );
     }
 
