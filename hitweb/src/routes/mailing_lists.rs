@@ -995,17 +995,17 @@ pub async fn add_subscription(
         Subscriber::Person { person_id, .. } => {
             // Subscribing someone reveals them on the list page: the
             // viewer must be allowed to see them, as when giving them a
-            // role.
+            // role. One they may not see is answered as one that does not
+            // exist, so that the form tells nobody which ids are taken.
             let b = match super::people::load_person(&state, *person_id).await {
                 Err(WebError::NotFound) => return refused("mailing_lists.errors.no_person"),
                 loaded => loaded?,
             };
             let person = super::people::subject(&state, viewer, &b);
-            check(ability::person(
-                &viewer.actor,
-                ability::PersonAction::Show,
-                &person,
-            ))?;
+            let may_see = ability::person(&viewer.actor, ability::PersonAction::Show, &person);
+            if !may_see.is_allowed() {
+                return refused("mailing_lists.errors.no_person");
+            }
         }
         Subscriber::Group {
             group_id,
@@ -1065,8 +1065,9 @@ pub async fn remove_subscription(
 }
 
 /// POST /mailing_lists/:id/event_subscriptions: subscribes the active
-/// participants of the event `event_id` (redirect to the list). The event
-/// must be one the viewer may see; the store checks section 6.2's rules.
+/// participants of the event `event_id` (redirect to the list, with the
+/// reason when refused). The event must be one the viewer may see; the
+/// store checks section 6.2's rules.
 #[handler]
 pub async fn add_event_subscription(
     ctx: &RequestCtx,
@@ -1079,18 +1080,26 @@ pub async fn add_event_subscription(
     let loaded = load(&state, id).await?;
     let subject = subject(viewer, &loaded)?;
     let permit = ability::permit_manage_subscriptions(&viewer.actor, &subject)?;
-    let event_id = fields
+    let refused = |key: &str| Ok(refused_subscription(ctx, &state, req, id, key));
+    let Some(event_id) = fields
         .get("event_id")
         .and_then(|v| v.trim().parse().ok())
         .map(EventId)
-        .ok_or(WebError::BadRequest)?;
+    else {
+        return refused("mailing_lists.errors.event_id");
+    };
     let person = viewer.person.id;
-    let (event, own) = state
+    let found = state
         .db(move |s| {
-            let event = s.event(event_id)?.ok_or(StoreError::NotFound)?;
-            Ok((event, s.participation_of(event_id, person)?))
+            let Some(event) = s.event(event_id)? else {
+                return Ok(None);
+            };
+            Ok(Some((event, s.participation_of(event_id, person)?)))
         })
         .await?;
+    let Some((event, own)) = found else {
+        return refused("mailing_lists.errors.no_event");
+    };
     // Subscribing an event reveals it on the list page: an event the
     // viewer may not see is answered as if it did not exist.
     let event_subject = EventSubject {
@@ -1111,11 +1120,18 @@ pub async fn add_event_subscription(
     )
     .is_allowed()
     {
-        return Err(WebError::NotFound);
+        return refused("mailing_lists.errors.no_event");
     }
-    state
-        .db(move |s| s.add_event_subscription(&permit, event_id, today))
+    let added = state
+        .db(move |s| Ok(s.add_event_subscription(&permit, event_id, today)))
         .await?;
+    match added {
+        Err(StoreError::Conflict { .. }) => {
+            return refused("mailing_lists.errors.already_subscribed");
+        }
+        Err(StoreError::Rule(_)) => return refused("mailing_lists.errors.event_not_subscribable"),
+        added => added?,
+    };
     context::set_flash(
         req.cookie(),
         &state,

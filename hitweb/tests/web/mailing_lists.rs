@@ -451,7 +451,7 @@ async fn a_refused_subscription_says_why_on_the_list_page() {
         ),
         (
             &[("kind", "person"), ("person_id", "999999")],
-            "There is no person with this id.",
+            "There is no person with this id that you may see.",
         ),
     ];
     for (fields, message) in cases {
@@ -486,6 +486,31 @@ async fn a_refused_subscription_says_why_on_the_list_page() {
         page.body
     );
     assert_eq!(app.store.subscriptions(l.id).expect("subs").len(), 1);
+}
+
+/// Regression: a person the manager may not see got a 403 page, an id
+/// nobody has a message, so the form told which ids belong to people.
+#[tokio::test]
+async fn a_person_the_manager_may_not_see_is_answered_as_one_that_does_not_exist() {
+    let app = TestApp::new();
+    let region = app.group("Region North");
+    let l = list(&app, &region, "North", SubscribableFor::Nobody);
+    let jan = app.person("Jan", "Junior");
+    let mut nora = app.signed_in("north@demo.example").await;
+    let path = format!("/mailing_lists/{}/subscriptions", l.id);
+    for id in [jan.id.to_string(), "999999".to_owned()] {
+        nora.post(&path, &[("kind", "person"), ("person_id", &id)])
+            .await
+            .assert_status(StatusCode::SEE_OTHER);
+        let page = nora.get(&format!("/mailing_lists/{}", l.id)).await;
+        assert!(
+            page.body
+                .contains("There is no person with this id that you may see."),
+            "{id}: {}",
+            page.body
+        );
+    }
+    assert!(app.store.subscriptions(l.id).expect("subs").is_empty());
 }
 
 #[tokio::test]
@@ -714,25 +739,36 @@ async fn event_subscriptions_need_the_list_manager_and_an_event_below_the_list()
         .assert_status(StatusCode::FORBIDDEN);
 
     let mut alex = app.signed_in("alpha@demo.example").await;
+    // Each refusal brings Alex back to the list with its reason.
+    let mut refused = async |event_id: &str, message: &str| {
+        alex.post(&path, &[("event_id", event_id)])
+            .await
+            .assert_status(StatusCode::SEE_OTHER);
+        let page = alex.get(&format!("/mailing_lists/{}", l.id)).await;
+        assert!(
+            page.body.contains("flash-alert") && page.body.contains(message),
+            "{event_id}: {}",
+            page.body
+        );
+        page
+    };
     // An event Alex may not see is answered as if it did not exist.
-    alex.post(&path, &[("event_id", &hidden.id.to_string())])
-        .await
-        .assert_status(StatusCode::NOT_FOUND);
+    let nobody = "There is no event with this id that you may see.";
+    refused(&hidden.id.to_string(), nobody).await;
+    refused("9999999", nobody).await;
     // Club Beta's course is visible to all, but not below the list's group.
-    let page = alex
-        .post(&path, &[("event_id", &beta_course.id.to_string())])
-        .await;
-    page.assert_status(StatusCode::CONFLICT);
-    let offered = alex.get(&format!("/mailing_lists/{}", l.id)).await;
+    let offered = refused(
+        &beta_course.id.to_string(),
+        "This event cannot be subscribed: it must be on the list&#x27;s group or below it",
+    )
+    .await;
     assert!(
         !offered
             .body
             .contains(&format!("<option value=\"{}\">", beta_course.id)),
         "only events below the list's group are offered"
     );
-    alex.post(&path, &[("event_id", "x")])
-        .await
-        .assert_status(StatusCode::BAD_REQUEST);
+    refused("x", "Choose one of the events offered.").await;
     assert!(
         app.store
             .event_subscriptions(l.id)
