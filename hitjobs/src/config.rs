@@ -333,15 +333,8 @@ fn default_mail_folder(database_url: &str) -> PathBuf {
 /// Whether [`crate::mail::open_mailbox`] could use the URL, without
 /// connecting.
 fn check_retriever_url(url: &str) -> Result<(), String> {
-    match url.strip_prefix("folder://") {
-        // `folder://lists` would be read as a folder relative to wherever
-        // the process happens to start.
-        Some(path) if !path.starts_with('/') => Err(
-            "a folder URL needs an absolute path, three slashes in all, e.g. \
-             folder:///var/mail/lists"
-                .to_owned(),
-        ),
-        Some(_) => Ok(()),
+    match crate::mail::folder_of(url) {
+        Some(folder) => folder.map(|_| ()),
         None => crate::mail::check_server_url(url),
     }
 }

@@ -85,11 +85,9 @@ pub(super) struct ServerUrl {
 /// server that cannot be reached or refuses the login.
 pub fn open_mailbox(url: &str) -> anyhow::Result<Box<dyn Mailbox>> {
     let shown = hitcore::store::redacted_url(url);
-    if let Some(path) = url.strip_prefix("folder://") {
-        if path.is_empty() {
-            bail!("{shown}: a folder URL needs a path, e.g. folder:///var/mail/lists");
-        }
-        return Ok(Box::new(FolderMailbox::open(PathBuf::from(path))?));
+    if let Some(folder) = folder_of(url) {
+        let path = folder.map_err(|e| anyhow!("{shown}: {e}"))?;
+        return Ok(Box::new(FolderMailbox::open(path)?));
     }
     let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or_default();
     let server = parse_server_url(url).map_err(|e| anyhow!("{shown}: {e}"))?;
@@ -98,6 +96,37 @@ pub fn open_mailbox(url: &str) -> anyhow::Result<Box<dyn Mailbox>> {
         _ => Box::new(pop3::Pop3Mailbox::open(&server)?),
     };
     Ok(opened)
+}
+
+/// The folder a `folder:` URL names, `None` for other schemes: an
+/// absolute path (`folder:///var/mail/lists`, percent-encoding decoded),
+/// without host, query or fragment, that is a folder if it exists.
+pub(crate) fn folder_of(value: &str) -> Option<Result<PathBuf, String>> {
+    let (scheme, _) = value.trim().split_once(':')?;
+    if !scheme.eq_ignore_ascii_case("folder") {
+        return None;
+    }
+    const EXAMPLE: &str = "e.g. folder:///var/mail/lists, three slashes in all";
+    let parsed = url::Url::parse(value.trim()).map_err(|e| format!("not a URL ({e})"));
+    Some(parsed.and_then(|url| {
+        if url.host_str().is_some_and(|h| !h.is_empty()) || !value.contains(":///") {
+            return Err(format!("a folder URL needs an absolute path, {EXAMPLE}"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(format!("a folder URL has only a path, {EXAMPLE}"));
+        }
+        let path = percent_encoding::percent_decode_str(url.path())
+            .decode_utf8()
+            .map_err(|_| "the folder's path is not UTF-8".to_owned())?;
+        if path == "/" || path.is_empty() {
+            return Err(format!("a folder URL needs a path, {EXAMPLE}"));
+        }
+        let path = PathBuf::from(path.as_ref());
+        if path.exists() && !path.is_dir() {
+            return Err(format!("{} is a file, not a folder", path.display()));
+        }
+        Ok(path)
+    }))
 }
 
 pub(super) fn parse_server_url(value: &str) -> Result<ServerUrl, String> {
@@ -273,6 +302,32 @@ mod tests {
             (993, "Lists In", true)
         );
         assert_eq!(parse_server_url("pop3s://u:p@h").expect("valid").port, 995);
+    }
+
+    #[test]
+    fn folder_urls_name_an_absolute_folder() {
+        let folder = |url: &str| folder_of(url).expect("a folder URL");
+        assert_eq!(
+            folder("folder:///tmp/lists"),
+            Ok(PathBuf::from("/tmp/lists"))
+        );
+        assert_eq!(
+            folder("FOLDER:///tmp/my%20lists"),
+            Ok(PathBuf::from("/tmp/my lists"))
+        );
+        for bad in [
+            "folder://",
+            "folder:///",
+            "folder://relative/dir",
+            "folder:relative",
+            "folder:/tmp/lists",
+            "folder:///tmp/lists?x=1",
+            "folder:///tmp/lists#x",
+            "folder:///etc/passwd",
+        ] {
+            assert!(folder(bad).is_err(), "{bad}");
+        }
+        assert!(folder_of("imap://u:p@h").is_none());
     }
 
     #[test]

@@ -21,6 +21,7 @@ use std::fmt;
 
 pub use folder::{FolderMailer, StoredMail, list_folder_mails, read_folder_mail};
 pub use hitcore::mail::{Envelope, OutgoingMail};
+pub(crate) use mailbox::folder_of;
 pub use mailbox::{Mailbox, MessageRef, open_mailbox};
 pub use memory::MemoryMailer;
 pub use sendmail::SendmailMailer;
