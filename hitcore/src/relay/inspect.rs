@@ -5,7 +5,6 @@
 //! Nothing here decides what happens to the message; see `decide`.
 
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
-use sha2::{Digest, Sha256};
 
 use super::RelaySettings;
 use super::header::{HeaderBlock, angle_addr, clean_text, decode_unstructured, truncate_chars};
@@ -121,15 +120,7 @@ impl std::fmt::Display for Automated {
 /// The same message fetched again (after a crash between recording and
 /// deleting it) has the same key; the same bytes arriving twice have two.
 pub fn arrival_key(mailbox_id: &str, raw: &[u8]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(mailbox_id.as_bytes());
-    hasher.update(b"\0");
-    hasher.update(raw);
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::sha256_hex(&[mailbox_id.as_bytes(), raw])
 }
 
 /// The duplicate key of a message with Message-ID `id`: the id, a space
@@ -144,16 +135,8 @@ pub fn arrival_key(mailbox_id: &str, raw: &[u8]) -> String {
 /// writes a new Date or Subject each time, so its next message is not
 /// taken for one the list has already (case 16: reused Message-IDs).
 fn message_key(id: &str, date: &str, subject: &str) -> String {
-    let mut hasher = Sha256::new();
-    for part in [date, subject] {
-        hasher.update(part.as_bytes());
-        hasher.update(b"\0");
-    }
-    let digest: String = hasher.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("{id} {digest}")
+    let digest = super::sha256_hex(&[date.as_bytes(), subject.as_bytes()]);
+    format!("{id} {}", &digest[..16])
 }
 
 /// The Date field as the instant it names (seconds since the epoch), or

@@ -56,3 +56,22 @@ impl RelaySettings {
         }
     }
 }
+
+/// The SHA-256 of `parts` joined by NUL bytes, in lower-case hex: the
+/// relay's keys and generated ids.
+fn sha256_hex(parts: &[&[u8]]) -> String {
+    use sha2::{Digest, Sha256};
+
+    let mut hasher = Sha256::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            hasher.update(b"\0");
+        }
+        hasher.update(part);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

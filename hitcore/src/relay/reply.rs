@@ -11,7 +11,6 @@ use chrono::{DateTime, Utc};
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
-use sha2::{Digest, Sha256};
 
 use super::RelaySettings;
 use super::header::{clean_text, is_plain_address, push_line_breaks_as_crlf};
@@ -238,15 +237,7 @@ fn recipient(email: &str, settings: &RelaySettings) -> Option<Mailbox> {
 /// A hex id that is the same for the same input, so that a retried run
 /// writes the same message and receivers can drop the copy.
 fn id_from(kind: &[u8], input: &[u8]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(kind);
-    hasher.update(b"\0");
-    hasher.update(input);
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::sha256_hex(&[kind, input])
 }
 
 fn outgoing(message: Message, to: &str) -> OutgoingMail {
