@@ -972,6 +972,44 @@ fn refused_subscription(
     redirect(ctx, &format!("/mailing_lists/{id}"))
 }
 
+/// Why the subscriber may not be added, as a message key; `None` when the
+/// store may try.
+///
+/// Subscribing someone reveals them on the list page: the viewer must be
+/// allowed to see them, as when giving them a role. One they may not see
+/// is answered as one that does not exist, so that the form tells nobody
+/// which ids are taken. A group must pass the rules the store applies
+/// too, here with the reason kept.
+async fn subscriber_refusal(
+    state: &AppState,
+    viewer: &Viewer,
+    subject: &ListSubject<'_>,
+    subscriber: &Subscriber,
+) -> Result<Option<&'static str>, WebError> {
+    match subscriber {
+        Subscriber::Person { person_id, .. } => {
+            let b = match super::people::load_person(state, *person_id).await {
+                Err(WebError::NotFound) => return Ok(Some("mailing_lists.errors.no_person")),
+                loaded => loaded?,
+            };
+            let person = super::people::subject(state, viewer, &b);
+            let may_see = ability::person(&viewer.actor, ability::PersonAction::Show, &person);
+            Ok((!may_see.is_allowed()).then_some("mailing_lists.errors.no_person"))
+        }
+        Subscriber::Group {
+            group_id,
+            role_types,
+        } => {
+            let Some(group) = viewer.tree.get(*group_id) else {
+                return Ok(Some("mailing_lists.errors.group_id"));
+            };
+            let checked =
+                ml::check_group_subscription(&state.org, subject.group, group, role_types);
+            Ok(checked.err().map(|e| subscription_rule_key(&e)))
+        }
+    }
+}
+
 /// POST /mailing_lists/:id/subscriptions: adds a person or group
 /// subscription (redirect to the list, with the reason when refused).
 #[handler]
@@ -991,35 +1029,8 @@ pub async fn add_subscription(
         Ok(subscriber) => subscriber,
         Err(key) => return refused(key),
     };
-    match &subscriber {
-        Subscriber::Person { person_id, .. } => {
-            // Subscribing someone reveals them on the list page: the
-            // viewer must be allowed to see them, as when giving them a
-            // role. One they may not see is answered as one that does not
-            // exist, so that the form tells nobody which ids are taken.
-            let b = match super::people::load_person(&state, *person_id).await {
-                Err(WebError::NotFound) => return refused("mailing_lists.errors.no_person"),
-                loaded => loaded?,
-            };
-            let person = super::people::subject(&state, viewer, &b);
-            let may_see = ability::person(&viewer.actor, ability::PersonAction::Show, &person);
-            if !may_see.is_allowed() {
-                return refused("mailing_lists.errors.no_person");
-            }
-        }
-        Subscriber::Group {
-            group_id,
-            role_types,
-        } => {
-            let Some(group) = viewer.tree.get(*group_id) else {
-                return refused("mailing_lists.errors.group_id");
-            };
-            if let Err(e) =
-                ml::check_group_subscription(&state.org, subject.group, group, role_types)
-            {
-                return refused(subscription_rule_key(&e));
-            }
-        }
+    if let Some(key) = subscriber_refusal(&state, viewer, &subject, &subscriber).await? {
+        return refused(key);
     }
     let added = state
         .db(move |s| Ok(s.add_subscription(&permit, &subscriber)))
